@@ -1,0 +1,19 @@
+//! Blocks: the immutable, durable unit of storage. A block is a directory
+//! `<tenant>/<signal>/<block-id>/` holding `data.parquet`, for traces a `trace-index` and a
+//! `bloom` sidecar, and `meta.json`, written last.
+
+pub mod bloom;
+pub mod merge;
+pub mod meta;
+pub mod reader;
+pub mod trace_index;
+pub mod writer;
+
+pub use bloom::TraceIdBloom;
+pub use meta::{BlockMeta, WalCoverage};
+pub use reader::BlockReader;
+pub use trace_index::TraceIndex;
+pub use writer::{BlockOptions, EncodedBlock, encode_block, upload_block};
+
+#[cfg(test)]
+mod tests;
