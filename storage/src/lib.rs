@@ -11,9 +11,12 @@
 
 pub mod backend;
 pub mod block;
+pub mod blocklist;
 pub mod error;
+pub mod head;
 pub mod memory;
 pub mod rows;
+pub mod store;
 pub mod tenant;
 pub mod wal;
 
@@ -23,4 +26,5 @@ pub(crate) mod test_fixtures;
 pub use error::{StorageError, StorageResult};
 pub use memory::{MemoryBudget, MemoryReservation};
 pub use rows::{RowBatch, SignalRequest};
+pub use store::{CutPolicy, PreparedAppend, RecoveryReport, StoreConfig, TelemetryStore, TraceLookup};
 pub use tenant::{Signal, TenantError, TenantId};
