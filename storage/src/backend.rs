@@ -25,7 +25,9 @@ pub struct BlockStorage {
 
 impl std::fmt::Debug for BlockStorage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BlockStorage").field("store", &self.store.to_string()).finish()
+        f.debug_struct("BlockStorage")
+            .field("store", &self.store.to_string())
+            .finish()
     }
 }
 
@@ -39,12 +41,18 @@ impl BlockStorage {
             .canonicalize()
             .map_err(|e| StorageError::io(format!("resolving {}", root.display()), e))?;
         let store = object_store::local::LocalFileSystem::new_with_prefix(&root)?;
-        Ok(Self { store: Arc::new(store), local_root: Some(root) })
+        Ok(Self {
+            store: Arc::new(store),
+            local_root: Some(root),
+        })
     }
 
     /// Blocks in any object store (S3, memory, ...).
     pub fn remote(store: Arc<dyn ObjectStore>) -> Self {
-        Self { store, local_root: None }
+        Self {
+            store,
+            local_root: None,
+        }
     }
 
     /// The underlying store.
@@ -54,12 +62,19 @@ impl BlockStorage {
 
     /// `<tenant>/<signal>/<block-id>`.
     pub fn block_prefix(tenant: &TenantId, signal: Signal, block_id: &str) -> ObjectPath {
-        ObjectPath::from(format!("{}/{}/{}", tenant.as_str(), signal.as_str(), block_id))
+        ObjectPath::from(format!(
+            "{}/{}/{}",
+            tenant.as_str(),
+            signal.as_str(),
+            block_id
+        ))
     }
 
     /// `<tenant>/<signal>/<block-id>/<file>`.
     pub fn block_file(tenant: &TenantId, signal: Signal, block_id: &str, file: &str) -> ObjectPath {
-        Self::block_prefix(tenant, signal, block_id).clone().join(file)
+        Self::block_prefix(tenant, signal, block_id)
+            .clone()
+            .join(file)
     }
 
     /// Writes a whole object (atomically: readers see all of it or nothing).
@@ -76,20 +91,36 @@ impl BlockStorage {
     /// Tenants that have any data (the first level of the layout).
     pub async fn list_tenants(&self) -> StorageResult<Vec<String>> {
         let listing = self.store.list_with_delimiter(None).await?;
-        Ok(listing.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_string)).collect())
+        Ok(listing
+            .common_prefixes
+            .iter()
+            .filter_map(|p| p.filename().map(str::to_string))
+            .collect())
     }
 
     /// Block ids (directories) under `<tenant>/<signal>/`.
-    pub async fn list_block_dirs(&self, tenant: &TenantId, signal: Signal) -> StorageResult<Vec<String>> {
+    pub async fn list_block_dirs(
+        &self,
+        tenant: &TenantId,
+        signal: Signal,
+    ) -> StorageResult<Vec<String>> {
         let prefix = ObjectPath::from(format!("{}/{}", tenant.as_str(), signal.as_str()));
         let listing = self.store.list_with_delimiter(Some(&prefix)).await?;
-        Ok(listing.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_string)).collect())
+        Ok(listing
+            .common_prefixes
+            .iter()
+            .filter_map(|p| p.filename().map(str::to_string))
+            .collect())
     }
 
     /// Deletes every object under `prefix`.
     pub async fn delete_prefix(&self, prefix: &ObjectPath) -> StorageResult<()> {
-        let paths: Vec<ObjectPath> =
-            self.store.list(Some(prefix)).map_ok(|meta| meta.location).try_collect().await?;
+        let paths: Vec<ObjectPath> = self
+            .store
+            .list(Some(prefix))
+            .map_ok(|meta| meta.location)
+            .try_collect()
+            .await?;
         for path in paths {
             match self.store.delete(&path).await {
                 Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
@@ -106,7 +137,9 @@ impl BlockStorage {
     /// Fsyncs a file written to the local store and the directories above it (block, signal,
     /// tenant and root), so a new block directory is durable too.
     async fn sync_local(&self, path: &ObjectPath) -> StorageResult<()> {
-        let Some(root) = &self.local_root else { return Ok(()) };
+        let Some(root) = &self.local_root else {
+            return Ok(());
+        };
         let file = root.join(path.as_ref());
         tokio::task::spawn_blocking(move || {
             for target in file.ancestors().take(5) {

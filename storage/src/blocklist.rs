@@ -31,7 +31,9 @@ pub struct BlockHandle {
 
 impl std::fmt::Debug for BlockHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BlockHandle").field("block_id", &self.meta.block_id).finish()
+        f.debug_struct("BlockHandle")
+            .field("block_id", &self.meta.block_id)
+            .finish()
     }
 }
 
@@ -52,7 +54,15 @@ impl BlockHandle {
         if let Some(index) = trace_index {
             let _ = cell.set(Arc::new(index));
         }
-        Ok(Self { meta, tenant, signal, bloom, trace_index: cell, reader, storage })
+        Ok(Self {
+            meta,
+            tenant,
+            signal,
+            bloom,
+            trace_index: cell,
+            reader,
+            storage,
+        })
     }
 
     /// Loads the handle of an existing block from its meta.json bytes (and its bloom filter).
@@ -61,7 +71,8 @@ impl BlockHandle {
         let bloom = if meta.file_size(BLOOM_FILE).is_some() {
             let tenant = TenantId::new(&meta.tenant)
                 .map_err(|e| StorageError::corrupt("meta.json", e.to_string()))?;
-            let path = BlockStorage::block_file(&tenant, meta.signal()?, &meta.block_id, BLOOM_FILE);
+            let path =
+                BlockStorage::block_file(&tenant, meta.signal()?, &meta.block_id, BLOOM_FILE);
             Some(TraceIdBloom::from_bytes(&storage.get(&path).await?)?)
         } else {
             None
@@ -78,7 +89,12 @@ impl BlockHandle {
     pub async fn trace_index(&self) -> StorageResult<Arc<TraceIndex>> {
         self.trace_index
             .get_or_try_init(|| async {
-                let path = BlockStorage::block_file(&self.tenant, self.signal, &self.meta.block_id, TRACE_INDEX_FILE);
+                let path = BlockStorage::block_file(
+                    &self.tenant,
+                    self.signal,
+                    &self.meta.block_id,
+                    TRACE_INDEX_FILE,
+                );
                 let bytes: Bytes = self.storage.get(&path).await?;
                 Ok(Arc::new(TraceIndex::from_bytes(&bytes)?))
             })
@@ -131,7 +147,10 @@ pub struct BlockList {
 impl BlockList {
     /// Lists every block in `storage`. Directories without meta.json are unfinished writes of a
     /// crashed process; with `delete_orphans` they are removed.
-    pub async fn load(storage: &BlockStorage, delete_orphans: bool) -> StorageResult<(Self, LoadReport)> {
+    pub async fn load(
+        storage: &BlockStorage,
+        delete_orphans: bool,
+    ) -> StorageResult<(Self, LoadReport)> {
         let list = BlockList::default();
         let mut report = LoadReport::default();
         for tenant_name in storage.list_tenants().await? {
@@ -153,10 +172,16 @@ impl BlockList {
                                 report.unreadable += 1;
                             }
                         },
-                        Err(StorageError::ObjectStore(object_store::Error::NotFound { .. })) => {
+                        Err(StorageError::ObjectStore(object_store::Error::NotFound {
+                            ..
+                        })) => {
                             if delete_orphans {
                                 tracing::warn!(%tenant, %signal, %block_id, "deleting an unfinished block (no meta.json)");
-                                storage.delete_prefix(&BlockStorage::block_prefix(&tenant, signal, &block_id)).await?;
+                                storage
+                                    .delete_prefix(&BlockStorage::block_prefix(
+                                        &tenant, signal, &block_id,
+                                    ))
+                                    .await?;
                                 report.orphans_deleted += 1;
                             }
                         }
@@ -171,14 +196,20 @@ impl BlockList {
     /// Makes a block visible.
     pub fn add(&self, handle: Arc<BlockHandle>) {
         let mut blocks = self.blocks.write();
-        let list = blocks.entry((handle.tenant.clone(), handle.signal)).or_default();
+        let list = blocks
+            .entry((handle.tenant.clone(), handle.signal))
+            .or_default();
         list.push(handle);
         list.sort_by(|a, b| a.meta.block_id.cmp(&b.meta.block_id));
     }
 
     /// The blocks of a tenant and signal, oldest first.
     pub fn blocks(&self, tenant: &TenantId, signal: Signal) -> Vec<Arc<BlockHandle>> {
-        self.blocks.read().get(&(tenant.clone(), signal)).cloned().unwrap_or_default()
+        self.blocks
+            .read()
+            .get(&(tenant.clone(), signal))
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Every block, for start-up bookkeeping.
@@ -190,7 +221,11 @@ impl BlockList {
     pub fn counts(&self, signal: Signal) -> BlockCounts {
         let blocks = self.blocks.read();
         let mut counts = BlockCounts::default();
-        for handle in blocks.iter().filter(|((_, s), _)| *s == signal).flat_map(|(_, list)| list) {
+        for handle in blocks
+            .iter()
+            .filter(|((_, s), _)| *s == signal)
+            .flat_map(|(_, list)| list)
+        {
             counts.blocks += 1;
             counts.rows += handle.meta.rows;
             counts.bytes += handle.meta.size_bytes;
@@ -200,6 +235,11 @@ impl BlockList {
 
     /// Memory held by lookup structures of every block.
     pub fn memory_bytes(&self) -> usize {
-        self.blocks.read().values().flatten().map(|h| h.memory_bytes()).sum()
+        self.blocks
+            .read()
+            .values()
+            .flatten()
+            .map(|h| h.memory_bytes())
+            .sum()
     }
 }

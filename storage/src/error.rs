@@ -45,12 +45,18 @@ pub enum StorageError {
 impl StorageError {
     /// Wraps an I/O error with what was being done.
     pub fn io(context: impl Into<String>, source: io::Error) -> Self {
-        StorageError::Io { context: context.into(), source }
+        StorageError::Io {
+            context: context.into(),
+            source,
+        }
     }
 
     /// A corruption error.
     pub fn corrupt(what: impl Into<String>, detail: impl Into<String>) -> Self {
-        StorageError::Corrupt { what: what.into(), detail: detail.into() }
+        StorageError::Corrupt {
+            what: what.into(),
+            detail: detail.into(),
+        }
     }
 }
 

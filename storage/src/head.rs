@@ -47,14 +47,14 @@ impl Head {
     /// Adds the rows of WAL record `lsn`; returns the bytes the head grew by.
     pub fn append(&mut self, batch: RowBatch, lsn: u64, index_traces: bool) -> usize {
         let batch_index = self.batches.len() as u32;
-        if index_traces {
-            if let Ok(ids) = typed::<FixedSizeBinaryArray>(&batch.batch, spans::col::TRACE_ID) {
-                for row in 0..ids.len() {
-                    let id: [u8; 16] = ids.value(row).try_into().expect("trace ids are 16 bytes");
-                    let entry = self.trace_batches.entry(id).or_default();
-                    if entry.last() != Some(&batch_index) {
-                        entry.push(batch_index);
-                    }
+        if index_traces
+            && let Ok(ids) = typed::<FixedSizeBinaryArray>(&batch.batch, spans::col::TRACE_ID)
+        {
+            for row in 0..ids.len() {
+                let id: [u8; 16] = ids.value(row).try_into().expect("trace ids are 16 bytes");
+                let entry = self.trace_batches.entry(id).or_default();
+                if entry.last() != Some(&batch_index) {
+                    entry.push(batch_index);
                 }
             }
         }
@@ -114,13 +114,17 @@ impl Head {
 
     /// The batches holding spans of `trace_id`, with the rows of that trace in each.
     pub fn trace_rows(&self, trace_id: &[u8; 16]) -> Vec<(Arc<RowBatch>, Vec<usize>)> {
-        let Some(indices) = self.trace_batches.get(trace_id) else { return Vec::new() };
+        let Some(indices) = self.trace_batches.get(trace_id) else {
+            return Vec::new();
+        };
         indices
             .iter()
             .filter_map(|&index| {
                 let batch = Arc::clone(&self.batches[index as usize]);
                 let ids = typed::<FixedSizeBinaryArray>(&batch.batch, spans::col::TRACE_ID).ok()?;
-                let rows: Vec<usize> = (0..ids.len()).filter(|&row| ids.value(row) == trace_id).collect();
+                let rows: Vec<usize> = (0..ids.len())
+                    .filter(|&row| ids.value(row) == trace_id)
+                    .collect();
                 Some((batch, rows))
             })
             .collect()
@@ -142,14 +146,24 @@ mod tests {
     fn finds_trace_rows_across_batches() {
         let mut head = Head::default();
         let request = rich_trace_request();
-        let rows = SignalRequest::Traces(request.clone()).to_rows(256).unwrap().unwrap();
+        let rows = SignalRequest::Traces(request.clone())
+            .to_rows(256)
+            .unwrap()
+            .unwrap();
         assert!(head.append(rows.clone(), 7, true) > 0);
         head.append(rows, 9, true);
-        let trace_id: [u8; 16] = request.resource_spans[0].scope_spans[0].spans[0].trace_id.clone().try_into().unwrap();
+        let trace_id: [u8; 16] = request.resource_spans[0].scope_spans[0].spans[0]
+            .trace_id
+            .clone()
+            .try_into()
+            .unwrap();
         let found = head.trace_rows(&trace_id);
         assert_eq!(found.len(), 2);
         assert_eq!(found[0].1.len(), 3);
-        assert_eq!((head.min_lsn(), head.max_lsn(), head.rows()), (Some(7), 9, 8));
+        assert_eq!(
+            (head.min_lsn(), head.max_lsn(), head.rows()),
+            (Some(7), 9, 8)
+        );
         assert!(head.trace_rows(&[0xaa; 16]).is_empty());
         assert_eq!(head.trace_count(), 2);
     }

@@ -26,5 +26,9 @@ pub(crate) mod test_fixtures;
 pub use error::{StorageError, StorageResult};
 pub use memory::{MemoryBudget, MemoryReservation};
 pub use rows::{RowBatch, SignalRequest};
-pub use store::{CutPolicy, PreparedAppend, RecoveryReport, StoreConfig, TelemetryStore, TraceLookup};
-pub use tenant::{Signal, TenantError, TenantId};
+pub use store::{
+    CutPolicy, PreparedAppend, RecoveryReport, StoreConfig, TelemetryStore, TraceLookup,
+};
+pub use tenant::{
+    Signal, TENANT_HEADER, TenantError, TenantHeaderError, TenantId, tenant_from_header,
+};

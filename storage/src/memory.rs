@@ -68,7 +68,12 @@ impl MemoryBudget {
                 Ordering::AcqRel,
                 Ordering::Relaxed,
             ) {
-                Ok(_) => return Some(MemoryReservation { budget: Arc::clone(self), bytes }),
+                Ok(_) => {
+                    return Some(MemoryReservation {
+                        budget: Arc::clone(self),
+                        bytes,
+                    });
+                }
                 Err(actual) => current = actual,
             }
         }
@@ -81,9 +86,11 @@ impl MemoryBudget {
 
     /// Subtracts from the buffered total (a block was written and its head dropped).
     pub fn release_buffered(&self, bytes: usize) {
-        let _ = self.buffered_bytes.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
-            Some(held.saturating_sub(bytes))
-        });
+        let _ = self
+            .buffered_bytes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
+                Some(held.saturating_sub(bytes))
+            });
     }
 
     /// True when buffered data alone takes more than `fraction` of the limit.
@@ -108,7 +115,9 @@ impl MemoryReservation {
 
 impl Drop for MemoryReservation {
     fn drop(&mut self) {
-        self.budget.in_flight_bytes.fetch_sub(self.bytes, Ordering::AcqRel);
+        self.budget
+            .in_flight_bytes
+            .fetch_sub(self.bytes, Ordering::AcqRel);
     }
 }
 

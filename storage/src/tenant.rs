@@ -77,6 +77,35 @@ impl fmt::Debug for TenantId {
     }
 }
 
+/// Header (and gRPC metadata key) carrying the tenant, in lower case.
+pub const TENANT_HEADER: &str = "x-scope-orgid";
+
+/// Why a request has no usable tenant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TenantHeaderError {
+    /// Multi-tenancy is on and the header is missing (401 / UNAUTHENTICATED).
+    #[error("no org id: set the X-Scope-OrgID header")]
+    Missing,
+    /// The header is present but not a valid tenant id (400 / INVALID_ARGUMENT).
+    #[error("invalid X-Scope-OrgID: {0}")]
+    Invalid(String),
+}
+
+/// The tenant of a request: the `X-Scope-OrgID` value when multi-tenancy is enabled,
+/// `single-tenant` otherwise.
+pub fn tenant_from_header(
+    multitenancy_enabled: bool,
+    header: Option<&[u8]>,
+) -> Result<TenantId, TenantHeaderError> {
+    if !multitenancy_enabled {
+        return Ok(TenantId::single_tenant());
+    }
+    let value = header.ok_or(TenantHeaderError::Missing)?;
+    let text = std::str::from_utf8(value)
+        .map_err(|_| TenantHeaderError::Invalid("not valid UTF-8".into()))?;
+    TenantId::new(text.trim()).map_err(|e| TenantHeaderError::Invalid(e.to_string()))
+}
+
 /// The three OpenTelemetry signals Sightline stores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Signal {
@@ -148,6 +177,34 @@ mod tests {
         assert_eq!(TenantId::new("a b"), Err(TenantError::BadCharacter(' ')));
         assert!(TenantId::new(&"a".repeat(150)).is_ok());
         assert_eq!(TenantId::new(&"a".repeat(151)), Err(TenantError::TooLong));
+    }
+
+    #[test]
+    fn tenant_from_header_rules() {
+        assert_eq!(
+            tenant_from_header(false, Some(b"x")).unwrap().as_str(),
+            "single-tenant"
+        );
+        assert_eq!(
+            tenant_from_header(true, Some(b"team-a")).unwrap().as_str(),
+            "team-a"
+        );
+        assert_eq!(
+            tenant_from_header(true, None),
+            Err(TenantHeaderError::Missing)
+        );
+        assert!(matches!(
+            tenant_from_header(true, Some(b"..")),
+            Err(TenantHeaderError::Invalid(_))
+        ));
+        assert!(matches!(
+            tenant_from_header(true, Some(b"../x")),
+            Err(TenantHeaderError::Invalid(_))
+        ));
+        assert!(matches!(
+            tenant_from_header(true, Some(&[0xff])),
+            Err(TenantHeaderError::Invalid(_))
+        ));
     }
 
     #[test]

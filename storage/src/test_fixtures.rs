@@ -3,11 +3,18 @@
 /// Reads the golden file `name` from `storage/testdata/golden/`. With `SIGHTLINE_BLESS=1` in the
 /// environment it is (re)written from `generate` first; bless only when a format version changes.
 pub fn golden_file(name: &str, generate: impl FnOnce() -> Vec<u8>) -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/golden").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/golden")
+        .join(name);
     if std::env::var_os("SIGHTLINE_BLESS").is_some() {
         std::fs::write(&path, generate()).unwrap();
     }
-    std::fs::read(&path).unwrap_or_else(|e| panic!("golden file {}: {e} (run with SIGHTLINE_BLESS=1 once)", path.display()))
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "golden file {}: {e} (run with SIGHTLINE_BLESS=1 once)",
+            path.display()
+        )
+    })
 }
 
 use sightline_proto::otlp::collector::logs::v1::ExportLogsServiceRequest;
@@ -29,7 +36,11 @@ use sightline_proto::otlp::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 
 /// A key/value.
 pub fn kv(key: &str, value: any_value::Value) -> KeyValue {
-    KeyValue { key: key.into(), value: Some(AnyValue { value: Some(value) }), key_strindex: 0 }
+    KeyValue {
+        key: key.into(),
+        value: Some(AnyValue { value: Some(value) }),
+        key_strindex: 0,
+    }
 }
 
 /// A string key/value.
@@ -50,18 +61,31 @@ pub fn every_value_type() -> Vec<KeyValue> {
             "array",
             ArrayValue(sightline_proto::otlp::common::v1::ArrayValue {
                 values: vec![
-                    AnyValue { value: Some(StringValue("many".into())) },
-                    AnyValue { value: Some(IntValue(2)) },
+                    AnyValue {
+                        value: Some(StringValue("many".into())),
+                    },
+                    AnyValue {
+                        value: Some(IntValue(2)),
+                    },
                 ],
             }),
         ),
         kv(
             "kvlist",
             KvlistValue(KeyValueList {
-                values: vec![kv("inner", KvlistValue(KeyValueList { values: vec![kv("deep", BoolValue(false))] }))],
+                values: vec![kv(
+                    "inner",
+                    KvlistValue(KeyValueList {
+                        values: vec![kv("deep", BoolValue(false))],
+                    }),
+                )],
             }),
         ),
-        KeyValue { key: "empty".into(), value: Some(AnyValue { value: None }), key_strindex: 0 },
+        KeyValue {
+            key: "empty".into(),
+            value: Some(AnyValue { value: None }),
+            key_strindex: 0,
+        },
     ]
 }
 
@@ -89,7 +113,10 @@ fn scope() -> Option<InstrumentationScope> {
 
 /// A trace request with two resources and every span field set somewhere.
 pub fn rich_trace_request() -> ExportTraceServiceRequest {
-    let trace_id = vec![0x5b, 0x8e, 0xff, 0xf7, 0x98, 0x03, 0x81, 0x03, 0xd2, 0x69, 0xb6, 0x33, 0x81, 0x3f, 0xc6, 0x0c];
+    let trace_id = vec![
+        0x5b, 0x8e, 0xff, 0xf7, 0x98, 0x03, 0x81, 0x03, 0xd2, 0x69, 0xb6, 0x33, 0x81, 0x3f, 0xc6,
+        0x0c,
+    ];
     let root = Span {
         trace_id: trace_id.clone(),
         span_id: vec![1, 2, 3, 4, 5, 6, 7, 8],
@@ -118,7 +145,10 @@ pub fn rich_trace_request() -> ExportTraceServiceRequest {
             flags: 1,
         }],
         dropped_links_count: 5,
-        status: Some(Status { message: "boom".into(), code: 2 }),
+        status: Some(Status {
+            message: "boom".into(),
+            code: 2,
+        }),
     };
     let child = Span {
         span_id: vec![2; 8],
@@ -128,7 +158,10 @@ pub fn rich_trace_request() -> ExportTraceServiceRequest {
         start_time_unix_nano: 1_544_712_660_100_000_000,
         // An end before the start must survive as sent.
         end_time_unix_nano: 1_544_712_660_000_000_000,
-        attributes: vec![kv_str("db.system", "postgresql"), kv("db.rows", any_value::Value::IntValue(3))],
+        attributes: vec![
+            kv_str("db.system", "postgresql"),
+            kv("db.rows", any_value::Value::IntValue(3)),
+        ],
         status: Some(Status::default()),
         ..root.clone()
     };
@@ -138,20 +171,36 @@ pub fn rich_trace_request() -> ExportTraceServiceRequest {
         name: String::new(),
         ..Default::default()
     };
-    let other = Span { span_id: vec![4; 8], parent_span_id: child.span_id.clone(), ..child.clone() };
+    let other = Span {
+        span_id: vec![4; 8],
+        parent_span_id: child.span_id.clone(),
+        ..child.clone()
+    };
     ExportTraceServiceRequest {
         resource_spans: vec![
             ResourceSpans {
                 resource: resource("frontend"),
                 scope_spans: vec![
-                    ScopeSpans { scope: scope(), spans: vec![root, child], schema_url: "https://scope".into() },
-                    ScopeSpans { scope: None, spans: vec![bare], schema_url: String::new() },
+                    ScopeSpans {
+                        scope: scope(),
+                        spans: vec![root, child],
+                        schema_url: "https://scope".into(),
+                    },
+                    ScopeSpans {
+                        scope: None,
+                        spans: vec![bare],
+                        schema_url: String::new(),
+                    },
                 ],
                 schema_url: "https://opentelemetry.io/schemas/1.26.0".into(),
             },
             ResourceSpans {
                 resource: None,
-                scope_spans: vec![ScopeSpans { scope: Some(InstrumentationScope::default()), spans: vec![other], schema_url: String::new() }],
+                scope_spans: vec![ScopeSpans {
+                    scope: Some(InstrumentationScope::default()),
+                    spans: vec![other],
+                    schema_url: String::new(),
+                }],
                 schema_url: String::new(),
             },
         ],
@@ -165,7 +214,9 @@ pub fn rich_logs_request() -> ExportLogsServiceRequest {
         observed_time_unix_nano: 1_544_712_660_300_000_001,
         severity_number: 10,
         severity_text: "Information".into(),
-        body: Some(AnyValue { value: Some(any_value::Value::StringValue("Example log record".into())) }),
+        body: Some(AnyValue {
+            value: Some(any_value::Value::StringValue("Example log record".into())),
+        }),
         attributes: every_value_type(),
         dropped_attributes_count: 1,
         flags: 1,
@@ -175,15 +226,25 @@ pub fn rich_logs_request() -> ExportLogsServiceRequest {
     };
     let kvlist_body = LogRecord {
         body: Some(AnyValue {
-            value: Some(any_value::Value::KvlistValue(KeyValueList { values: every_value_type() })),
+            value: Some(any_value::Value::KvlistValue(KeyValueList {
+                values: every_value_type(),
+            })),
         }),
         trace_id: vec![],
         span_id: vec![],
         event_name: String::new(),
         ..full.clone()
     };
-    let empty_body = LogRecord { body: Some(AnyValue { value: None }), attributes: vec![], ..LogRecord::default() };
-    let no_body = LogRecord { time_unix_nano: 0, observed_time_unix_nano: 5, ..LogRecord::default() };
+    let empty_body = LogRecord {
+        body: Some(AnyValue { value: None }),
+        attributes: vec![],
+        ..LogRecord::default()
+    };
+    let no_body = LogRecord {
+        time_unix_nano: 0,
+        observed_time_unix_nano: 5,
+        ..LogRecord::default()
+    };
     ExportLogsServiceRequest {
         resource_logs: vec![ResourceLogs {
             resource: resource("cart"),
@@ -222,8 +283,14 @@ pub fn rich_metrics_request() -> ExportMetricsServiceRequest {
             metadata: vec![kv_str("meta", "data")],
             data: Some(metric::Data::Gauge(Gauge {
                 data_points: vec![
-                    number(vec![kv_str("a", "1"), kv_str("b", "2")], Some(number_data_point::Value::AsDouble(10.0))),
-                    number(vec![kv_str("b", "2"), kv_str("a", "1")], Some(number_data_point::Value::AsDouble(11.0))),
+                    number(
+                        vec![kv_str("a", "1"), kv_str("b", "2")],
+                        Some(number_data_point::Value::AsDouble(10.0)),
+                    ),
+                    number(
+                        vec![kv_str("b", "2"), kv_str("a", "1")],
+                        Some(number_data_point::Value::AsDouble(11.0)),
+                    ),
                     number(vec![kv_str("a", "other")], None),
                 ],
             })),
@@ -259,7 +326,13 @@ pub fn rich_metrics_request() -> ExportMetricsServiceRequest {
                         min: Some(0.0),
                         max: Some(2.0),
                     },
-                    HistogramDataPoint { count: 0, sum: None, min: None, max: None, ..Default::default() },
+                    HistogramDataPoint {
+                        count: 0,
+                        sum: None,
+                        min: None,
+                        max: None,
+                        ..Default::default()
+                    },
                 ],
                 aggregation_temporality: 2,
             })),
@@ -279,15 +352,25 @@ pub fn rich_metrics_request() -> ExportMetricsServiceRequest {
                         sum: Some(10.0),
                         scale: -1,
                         zero_count: 1,
-                        positive: Some(exponential_histogram_data_point::Buckets { offset: 1, bucket_counts: vec![0, 2] }),
-                        negative: Some(exponential_histogram_data_point::Buckets { offset: -2, bucket_counts: vec![] }),
+                        positive: Some(exponential_histogram_data_point::Buckets {
+                            offset: 1,
+                            bucket_counts: vec![0, 2],
+                        }),
+                        negative: Some(exponential_histogram_data_point::Buckets {
+                            offset: -2,
+                            bucket_counts: vec![],
+                        }),
                         flags: 0,
                         exemplars: vec![],
                         min: Some(0.0),
                         max: Some(5.0),
                         zero_threshold: 0.001,
                     },
-                    ExponentialHistogramDataPoint { positive: None, negative: None, ..Default::default() },
+                    ExponentialHistogramDataPoint {
+                        positive: None,
+                        negative: None,
+                        ..Default::default()
+                    },
                 ],
                 aggregation_temporality: 1,
             })),
@@ -305,8 +388,14 @@ pub fn rich_metrics_request() -> ExportMetricsServiceRequest {
                     count: 10,
                     sum: 55.5,
                     quantile_values: vec![
-                        summary_data_point::ValueAtQuantile { quantile: 0.5, value: 5.0 },
-                        summary_data_point::ValueAtQuantile { quantile: 0.99, value: 9.5 },
+                        summary_data_point::ValueAtQuantile {
+                            quantile: 0.5,
+                            value: 5.0,
+                        },
+                        summary_data_point::ValueAtQuantile {
+                            quantile: 0.99,
+                            value: 9.5,
+                        },
                     ],
                     flags: 1,
                 }],
@@ -316,7 +405,11 @@ pub fn rich_metrics_request() -> ExportMetricsServiceRequest {
     ExportMetricsServiceRequest {
         resource_metrics: vec![ResourceMetrics {
             resource: resource("payment"),
-            scope_metrics: vec![ScopeMetrics { scope: scope(), metrics, schema_url: "https://scope".into() }],
+            scope_metrics: vec![ScopeMetrics {
+                scope: scope(),
+                metrics,
+                schema_url: "https://scope".into(),
+            }],
             schema_url: String::new(),
         }],
     }
@@ -356,11 +449,26 @@ pub fn normalize_metrics(mut request: ExportMetricsServiceRequest) -> ExportMetr
         for sm in &mut rm.scope_metrics {
             for m in &mut sm.metrics {
                 match &mut m.data {
-                    Some(metric::Data::Gauge(g)) => g.data_points.iter_mut().for_each(|p| sort_attributes(&mut p.attributes)),
-                    Some(metric::Data::Sum(s)) => s.data_points.iter_mut().for_each(|p| sort_attributes(&mut p.attributes)),
-                    Some(metric::Data::Histogram(h)) => h.data_points.iter_mut().for_each(|p| sort_attributes(&mut p.attributes)),
-                    Some(metric::Data::ExponentialHistogram(e)) => e.data_points.iter_mut().for_each(|p| sort_attributes(&mut p.attributes)),
-                    Some(metric::Data::Summary(s)) => s.data_points.iter_mut().for_each(|p| sort_attributes(&mut p.attributes)),
+                    Some(metric::Data::Gauge(g)) => g
+                        .data_points
+                        .iter_mut()
+                        .for_each(|p| sort_attributes(&mut p.attributes)),
+                    Some(metric::Data::Sum(s)) => s
+                        .data_points
+                        .iter_mut()
+                        .for_each(|p| sort_attributes(&mut p.attributes)),
+                    Some(metric::Data::Histogram(h)) => h
+                        .data_points
+                        .iter_mut()
+                        .for_each(|p| sort_attributes(&mut p.attributes)),
+                    Some(metric::Data::ExponentialHistogram(e)) => e
+                        .data_points
+                        .iter_mut()
+                        .for_each(|p| sort_attributes(&mut p.attributes)),
+                    Some(metric::Data::Summary(s)) => s
+                        .data_points
+                        .iter_mut()
+                        .for_each(|p| sort_attributes(&mut p.attributes)),
                     None => {}
                 }
             }

@@ -33,14 +33,19 @@ impl TraceIdBloom {
         let bits = (-(items * fp.ln()) / (ln2 * ln2)).ceil().max(64.0) as u64;
         let num_bits = bits.div_ceil(64) * 64;
         let num_hashes = ((num_bits as f64 / items) * ln2).round().clamp(1.0, 16.0) as u32;
-        Self { words: vec![0; (num_bits / 64) as usize], num_bits, num_hashes }
+        Self {
+            words: vec![0; (num_bits / 64) as usize],
+            num_bits,
+            num_hashes,
+        }
     }
 
     fn positions(&self, trace_id: &[u8; 16]) -> impl Iterator<Item = u64> + '_ {
         let hash = xxhash_rust::xxh3::xxh3_128(trace_id);
         let h1 = hash as u64;
         let h2 = (hash >> 64) as u64 | 1;
-        (0..self.num_hashes as u64).map(move |i| h1.wrapping_add(i.wrapping_mul(h2)) % self.num_bits)
+        (0..self.num_hashes as u64)
+            .map(move |i| h1.wrapping_add(i.wrapping_mul(h2)) % self.num_bits)
     }
 
     /// Adds an id.
@@ -53,7 +58,8 @@ impl TraceIdBloom {
 
     /// False when the id is certainly absent.
     pub fn may_contain(&self, trace_id: &[u8; 16]) -> bool {
-        self.positions(trace_id).all(|bit| self.words[(bit / 64) as usize] & (1 << (bit % 64)) != 0)
+        self.positions(trace_id)
+            .all(|bit| self.words[(bit / 64) as usize] & (1 << (bit % 64)) != 0)
     }
 
     /// Serialized form.
@@ -91,10 +97,18 @@ impl TraceIdBloom {
             .chunks_exact(8)
             .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
             .collect();
-        if num_bits == 0 || num_bits % 64 != 0 || words.len() as u64 * 64 != num_bits || num_hashes == 0 {
+        if num_bits == 0
+            || num_bits % 64 != 0
+            || words.len() as u64 * 64 != num_bits
+            || num_hashes == 0
+        {
             return Err(corrupt("inconsistent sizes"));
         }
-        Ok(Self { words, num_bits, num_hashes })
+        Ok(Self {
+            words,
+            num_bits,
+            num_hashes,
+        })
     }
 
     /// Memory held by the filter.
@@ -120,8 +134,13 @@ mod tests {
             bloom.insert(&id(i));
         }
         assert!((0..10_000).all(|i| bloom.may_contain(&id(i))));
-        let false_positives = (10_000..110_000).filter(|i| bloom.may_contain(&id(*i))).count();
-        assert!(false_positives < 2_000, "{false_positives} false positives in 100k");
+        let false_positives = (10_000..110_000)
+            .filter(|i| bloom.may_contain(&id(*i)))
+            .count();
+        assert!(
+            false_positives < 2_000,
+            "{false_positives} false positives in 100k"
+        );
     }
 
     #[test]
@@ -144,6 +163,10 @@ mod tests {
         let golden = crate::test_fixtures::golden_file("bloom-v1.bin", || rebuilt.to_bytes());
         let bloom = TraceIdBloom::from_bytes(&golden).unwrap();
         assert!((1..=20).all(|i| bloom.may_contain(&id(i))));
-        assert_eq!(rebuilt.to_bytes(), golden, "encoding changed: bump the version");
+        assert_eq!(
+            rebuilt.to_bytes(),
+            golden,
+            "encoding changed: bump the version"
+        );
     }
 }

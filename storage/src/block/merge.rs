@@ -22,7 +22,11 @@ pub fn sort_columns(signal: Signal) -> &'static [&'static str] {
     match signal {
         Signal::Traces => &[spans::col::TRACE_ID, spans::col::START_TIME],
         Signal::Logs => &[SERVICE_NAME_COLUMN, logs::col::TIME],
-        Signal::Metrics => &[metrics::col::NAME, metrics::col::SERIES_ID, metrics::col::TIME],
+        Signal::Metrics => &[
+            metrics::col::NAME,
+            metrics::col::SERIES_ID,
+            metrics::col::TIME,
+        ],
     }
 }
 
@@ -33,14 +37,18 @@ pub fn merge_and_sort(
     batches: &[RecordBatch],
     max_attribute_columns: usize,
 ) -> StorageResult<RecordBatch> {
-    let first = batches.first().ok_or_else(|| StorageError::corrupt("block", "no rows to write"))?;
+    let first = batches
+        .first()
+        .ok_or_else(|| StorageError::corrupt("block", "no rows to write"))?;
 
     // Count how often each attribute column is used, to decide which ones keep a column.
     let mut usage: HashMap<String, (Field, usize)> = HashMap::new();
     for batch in batches {
         for (field, array) in batch.schema().fields().iter().zip(batch.columns()) {
             if parse_attribute_column_name(field.name()).is_some() {
-                let entry = usage.entry(field.name().clone()).or_insert((field.as_ref().clone(), 0));
+                let entry = usage
+                    .entry(field.name().clone())
+                    .or_insert((field.as_ref().clone(), 0));
                 entry.1 += array.len() - array.null_count();
             }
         }
@@ -58,7 +66,10 @@ pub fn merge_and_sort(
     let batches: Vec<RecordBatch> = if demoted.is_empty() {
         batches.to_vec()
     } else {
-        batches.iter().map(|b| demote_to_overflow(b, &demoted)).collect::<StorageResult<_>>()?
+        batches
+            .iter()
+            .map(|b| demote_to_overflow(b, &demoted))
+            .collect::<StorageResult<_>>()?
     };
 
     let mut fields: Vec<Field> = first
@@ -87,7 +98,12 @@ pub fn merge_and_sort(
 
     let sort: Vec<SortColumn> = sort_columns(signal)
         .iter()
-        .map(|name| Ok(SortColumn { values: Arc::clone(column(&merged, name)?), options: None }))
+        .map(|name| {
+            Ok(SortColumn {
+                values: Arc::clone(column(&merged, name)?),
+                options: None,
+            })
+        })
         .collect::<StorageResult<_>>()?;
     let indices = lexsort_to_indices(&sort, None)?;
     Ok(take_record_batch(&merged, &indices)?)

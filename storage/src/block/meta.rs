@@ -84,13 +84,17 @@ pub struct BlockMeta {
 impl BlockMeta {
     /// The block's signal.
     pub fn signal(&self) -> StorageResult<Signal> {
-        Signal::parse(&self.signal)
-            .ok_or_else(|| StorageError::corrupt("meta.json", format!("unknown signal {:?}", self.signal)))
+        Signal::parse(&self.signal).ok_or_else(|| {
+            StorageError::corrupt("meta.json", format!("unknown signal {:?}", self.signal))
+        })
     }
 
     /// Size of a file of the block, if present.
     pub fn file_size(&self, name: &str) -> Option<u64> {
-        self.files.iter().find(|f| f.name == name).map(|f| f.size_bytes)
+        self.files
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.size_bytes)
     }
 
     /// Serializes to pretty JSON.
@@ -103,12 +107,18 @@ impl BlockMeta {
         let meta: BlockMeta = serde_json::from_slice(bytes)
             .map_err(|e| StorageError::corrupt("meta.json", e.to_string()))?;
         if meta.format != BLOCK_FORMAT {
-            return Err(StorageError::corrupt("meta.json", format!("format {:?} is not {BLOCK_FORMAT}", meta.format)));
+            return Err(StorageError::corrupt(
+                "meta.json",
+                format!("format {:?} is not {BLOCK_FORMAT}", meta.format),
+            ));
         }
         if meta.version != BLOCK_FORMAT_VERSION {
             return Err(StorageError::corrupt(
                 "meta.json",
-                format!("block format version {} is not supported (this build reads {BLOCK_FORMAT_VERSION})", meta.version),
+                format!(
+                    "block format version {} is not supported (this build reads {BLOCK_FORMAT_VERSION})",
+                    meta.version
+                ),
             ));
         }
         meta.signal()?;
@@ -141,7 +151,9 @@ mod tests {
 
     #[test]
     fn unknown_versions_are_refused() {
-        let golden = String::from_utf8(include_bytes!("../../testdata/golden/meta-v1.json").to_vec()).unwrap();
+        let golden =
+            String::from_utf8(include_bytes!("../../testdata/golden/meta-v1.json").to_vec())
+                .unwrap();
         let future = golden.replace("\"version\": 1", "\"version\": 2");
         assert!(BlockMeta::from_json(future.as_bytes()).is_err());
         assert!(BlockMeta::from_json(b"{}").is_err());

@@ -8,10 +8,12 @@ use arrow::record_batch::RecordBatch;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::{FutureExt, TryStreamExt};
-use object_store::{ObjectStore, ObjectStoreExt};
 use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt};
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
-use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, RowSelection, RowSelector};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, RowSelection, RowSelector,
+};
 use parquet::arrow::async_reader::AsyncFileReader;
 use parquet::errors::ParquetError;
 use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData, ParquetMetaDataReader};
@@ -35,7 +37,12 @@ impl BlockReader {
     pub fn new(storage: BlockStorage, meta: Arc<BlockMeta>) -> StorageResult<Self> {
         let tenant = TenantId::new(&meta.tenant)
             .map_err(|e| StorageError::corrupt("meta.json", e.to_string()))?;
-        Ok(Self { storage, meta, tenant, footer: OnceCell::new() })
+        Ok(Self {
+            storage,
+            meta,
+            tenant,
+            footer: OnceCell::new(),
+        })
     }
 
     fn object_reader(&self) -> StorageResult<ObjectFileReader> {
@@ -45,7 +52,11 @@ impl BlockReader {
             .meta
             .file_size(DATA_FILE)
             .ok_or_else(|| StorageError::corrupt("meta.json", "no data.parquet listed"))?;
-        Ok(ObjectFileReader { store: Arc::clone(self.storage.object_store()), path, size })
+        Ok(ObjectFileReader {
+            store: Arc::clone(self.storage.object_store()),
+            path,
+            size,
+        })
     }
 
     /// The Parquet footer with its page index (loaded once).
@@ -53,7 +64,8 @@ impl BlockReader {
         self.footer
             .get_or_try_init(|| async {
                 let mut reader = self.object_reader()?;
-                let options = ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Optional);
+                let options =
+                    ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Optional);
                 Ok(ArrowReaderMetadata::load_async(&mut reader, options).await?)
             })
             .await
@@ -88,10 +100,11 @@ impl BlockReader {
         if row_groups.is_empty() {
             return Ok(Vec::new());
         }
-        let stream = ParquetRecordBatchStreamBuilder::new_with_metadata(self.object_reader()?, footer)
-            .with_row_groups(row_groups)
-            .with_row_selection(RowSelection::from(selectors))
-            .build()?;
+        let stream =
+            ParquetRecordBatchStreamBuilder::new_with_metadata(self.object_reader()?, footer)
+                .with_row_groups(row_groups)
+                .with_row_selection(RowSelection::from(selectors))
+                .build()?;
         Ok(stream.try_collect().await?)
     }
 
@@ -115,11 +128,26 @@ fn parquet_error(error: object_store::Error) -> ParquetError {
 
 impl AsyncFileReader for ObjectFileReader {
     fn get_bytes(&mut self, range: Range<u64>) -> BoxFuture<'_, parquet::errors::Result<Bytes>> {
-        async move { self.store.get_range(&self.path, range).await.map_err(parquet_error) }.boxed()
+        async move {
+            self.store
+                .get_range(&self.path, range)
+                .await
+                .map_err(parquet_error)
+        }
+        .boxed()
     }
 
-    fn get_byte_ranges(&mut self, ranges: Vec<Range<u64>>) -> BoxFuture<'_, parquet::errors::Result<Vec<Bytes>>> {
-        async move { self.store.get_ranges(&self.path, &ranges).await.map_err(parquet_error) }.boxed()
+    fn get_byte_ranges(
+        &mut self,
+        ranges: Vec<Range<u64>>,
+    ) -> BoxFuture<'_, parquet::errors::Result<Vec<Bytes>>> {
+        async move {
+            self.store
+                .get_ranges(&self.path, &ranges)
+                .await
+                .map_err(parquet_error)
+        }
+        .boxed()
     }
 
     fn get_metadata<'a>(

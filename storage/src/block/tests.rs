@@ -18,7 +18,10 @@ fn rows_of(request: SignalRequest) -> Vec<crate::RowBatch> {
 }
 
 /// Reads a Parquet file written by `encode_block` back into one batch per file.
-async fn read_back(storage: &BlockStorage, block: &EncodedBlock) -> arrow::record_batch::RecordBatch {
+async fn read_back(
+    storage: &BlockStorage,
+    block: &EncodedBlock,
+) -> arrow::record_batch::RecordBatch {
     let reader = BlockReader::new(storage.clone(), Arc::new(block.meta.clone())).unwrap();
     let batches = reader.read_all().await.unwrap();
     arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap()
@@ -34,16 +37,39 @@ async fn traces_survive_a_block_round_trip() {
     let storage = BlockStorage::local(dir.path()).unwrap();
     let tenant = TenantId::single_tenant();
     let request = rich_trace_request();
-    let block = encode_block(&tenant, Signal::Traces, &rows_of(SignalRequest::Traces(request.clone())), None, &BlockOptions::default()).unwrap();
+    let block = encode_block(
+        &tenant,
+        Signal::Traces,
+        &rows_of(SignalRequest::Traces(request.clone())),
+        None,
+        &BlockOptions::default(),
+    )
+    .unwrap();
     upload_block(&storage, &block).await.unwrap();
-    assert!(dir.path().join("single-tenant/traces").join(&block.meta.block_id).join("meta.json").exists());
+    assert!(
+        dir.path()
+            .join("single-tenant/traces")
+            .join(&block.meta.block_id)
+            .join("meta.json")
+            .exists()
+    );
 
     let batch = read_back(&storage, &block).await;
     let items = spans::spans_at(&batch, &all(&batch)).unwrap();
-    let back = ExportTraceServiceRequest { resource_spans: spans::assemble_resource_spans(items).unwrap() };
+    let back = ExportTraceServiceRequest {
+        resource_spans: spans::assemble_resource_spans(items).unwrap(),
+    };
     // Rows are sorted by trace id, so compare span sets rather than order.
-    let mut expected: Vec<_> = normalize_traces(request).resource_spans.iter().flat_map(|r| r.scope_spans.iter().flat_map(|s| s.spans.clone())).collect();
-    let mut actual: Vec<_> = normalize_traces(back).resource_spans.iter().flat_map(|r| r.scope_spans.iter().flat_map(|s| s.spans.clone())).collect();
+    let mut expected: Vec<_> = normalize_traces(request)
+        .resource_spans
+        .iter()
+        .flat_map(|r| r.scope_spans.iter().flat_map(|s| s.spans.clone()))
+        .collect();
+    let mut actual: Vec<_> = normalize_traces(back)
+        .resource_spans
+        .iter()
+        .flat_map(|r| r.scope_spans.iter().flat_map(|s| s.spans.clone()))
+        .collect();
     expected.sort_by(|a, b| a.span_id.cmp(&b.span_id));
     actual.sort_by(|a, b| a.span_id.cmp(&b.span_id));
     assert_eq!(actual, expected);
@@ -60,7 +86,11 @@ async fn traces_survive_a_block_round_trip() {
 }
 
 fn request_trace_id() -> [u8; 16] {
-    rich_trace_request().resource_spans[0].scope_spans[0].spans[0].trace_id.clone().try_into().unwrap()
+    rich_trace_request().resource_spans[0].scope_spans[0].spans[0]
+        .trace_id
+        .clone()
+        .try_into()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -70,23 +100,68 @@ async fn logs_and_metrics_survive_a_block_round_trip() {
     let tenant = TenantId::new("team-a").unwrap();
 
     let logs_request = rich_logs_request();
-    let block = encode_block(&tenant, Signal::Logs, &rows_of(SignalRequest::Logs(logs_request.clone())), None, &BlockOptions::default()).unwrap();
+    let block = encode_block(
+        &tenant,
+        Signal::Logs,
+        &rows_of(SignalRequest::Logs(logs_request.clone())),
+        None,
+        &BlockOptions::default(),
+    )
+    .unwrap();
     upload_block(&storage, &block).await.unwrap();
     let batch = read_back(&storage, &block).await;
-    let back = logs::assemble_resource_logs(logs::records_at(&batch, &all(&batch)).unwrap()).unwrap();
-    let mut expected = normalize_logs(logs_request).resource_logs[0].scope_logs[0].log_records.clone();
-    let mut actual = normalize_logs(ExportLogsServiceRequest { resource_logs: back }).resource_logs[0].scope_logs[0].log_records.clone();
-    expected.sort_by_key(|r| (r.time_unix_nano, r.observed_time_unix_nano, format!("{:?}", r.body)));
-    actual.sort_by_key(|r| (r.time_unix_nano, r.observed_time_unix_nano, format!("{:?}", r.body)));
+    let back =
+        logs::assemble_resource_logs(logs::records_at(&batch, &all(&batch)).unwrap()).unwrap();
+    let mut expected = normalize_logs(logs_request).resource_logs[0].scope_logs[0]
+        .log_records
+        .clone();
+    let mut actual = normalize_logs(ExportLogsServiceRequest {
+        resource_logs: back,
+    })
+    .resource_logs[0]
+        .scope_logs[0]
+        .log_records
+        .clone();
+    expected.sort_by_key(|r| {
+        (
+            r.time_unix_nano,
+            r.observed_time_unix_nano,
+            format!("{:?}", r.body),
+        )
+    });
+    actual.sort_by_key(|r| {
+        (
+            r.time_unix_nano,
+            r.observed_time_unix_nano,
+            format!("{:?}", r.body),
+        )
+    });
     assert_eq!(actual, expected);
 
     let metrics_request = rich_metrics_request();
-    let block = encode_block(&tenant, Signal::Metrics, &rows_of(SignalRequest::Metrics(metrics_request.clone())), None, &BlockOptions::default()).unwrap();
+    let block = encode_block(
+        &tenant,
+        Signal::Metrics,
+        &rows_of(SignalRequest::Metrics(metrics_request.clone())),
+        None,
+        &BlockOptions::default(),
+    )
+    .unwrap();
     upload_block(&storage, &block).await.unwrap();
     let batch = read_back(&storage, &block).await;
-    let back = metrics::assemble_resource_metrics(metrics::points_at(&batch, &all(&batch)).unwrap()).unwrap();
-    let mut expected = normalize_metrics(metrics_request).resource_metrics[0].scope_metrics[0].metrics.clone();
-    let mut actual = normalize_metrics(ExportMetricsServiceRequest { resource_metrics: back }).resource_metrics[0].scope_metrics[0].metrics.clone();
+    let back =
+        metrics::assemble_resource_metrics(metrics::points_at(&batch, &all(&batch)).unwrap())
+            .unwrap();
+    let mut expected = normalize_metrics(metrics_request).resource_metrics[0].scope_metrics[0]
+        .metrics
+        .clone();
+    let mut actual = normalize_metrics(ExportMetricsServiceRequest {
+        resource_metrics: back,
+    })
+    .resource_metrics[0]
+        .scope_metrics[0]
+        .metrics
+        .clone();
     for metrics in [&mut expected, &mut actual] {
         metrics.sort_by(|a, b| a.name.cmp(&b.name));
         metrics.iter_mut().for_each(sort_points);
@@ -115,23 +190,53 @@ async fn merging_batches_with_different_attribute_columns_and_a_cap() {
     let mut first = rich_trace_request();
     first.resource_spans.truncate(1);
     let mut second = rich_trace_request();
-    for span in second.resource_spans.iter_mut().flat_map(|r| r.scope_spans.iter_mut()).flat_map(|s| s.spans.iter_mut()) {
+    for span in second
+        .resource_spans
+        .iter_mut()
+        .flat_map(|r| r.scope_spans.iter_mut())
+        .flat_map(|s| s.spans.iter_mut())
+    {
         span.span_id[0] ^= 0x80;
         span.attributes = vec![kv_str("only.here", "x")];
     }
     let batches = vec![
-        SignalRequest::Traces(first.clone()).to_rows(256).unwrap().unwrap(),
-        SignalRequest::Traces(second.clone()).to_rows(256).unwrap().unwrap(),
+        SignalRequest::Traces(first.clone())
+            .to_rows(256)
+            .unwrap()
+            .unwrap(),
+        SignalRequest::Traces(second.clone())
+            .to_rows(256)
+            .unwrap()
+            .unwrap(),
     ];
-    let options = BlockOptions { max_attribute_columns: 3, ..BlockOptions::default() };
-    let block = encode_block(&TenantId::single_tenant(), Signal::Traces, &batches, None, &options).unwrap();
+    let options = BlockOptions {
+        max_attribute_columns: 3,
+        ..BlockOptions::default()
+    };
+    let block = encode_block(
+        &TenantId::single_tenant(),
+        Signal::Traces,
+        &batches,
+        None,
+        &options,
+    )
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let storage = BlockStorage::local(dir.path()).unwrap();
     upload_block(&storage, &block).await.unwrap();
     let batch = read_back(&storage, &block).await;
-    let attribute_columns = batch.schema().fields().iter().filter(|f| f.name().starts_with("a:")).count();
+    let attribute_columns = batch
+        .schema()
+        .fields()
+        .iter()
+        .filter(|f| f.name().starts_with("a:"))
+        .count();
     assert_eq!(attribute_columns, 3);
-    let mut actual: Vec<_> = spans::spans_at(&batch, &all(&batch)).unwrap().into_iter().map(|(_, _, s)| s).collect();
+    let mut actual: Vec<_> = spans::spans_at(&batch, &all(&batch))
+        .unwrap()
+        .into_iter()
+        .map(|e| e.item)
+        .collect();
     let mut expected: Vec<_> = [first, second]
         .into_iter()
         .flat_map(|r| normalize_traces(r).resource_spans)
@@ -149,36 +254,73 @@ async fn merging_batches_with_different_attribute_columns_and_a_cap() {
 /// Data files written by block format 1 must keep reading back to the same OTLP.
 #[tokio::test]
 async fn golden_parquet_files_decode() {
-    for (signal, name) in [(Signal::Traces, "traces-v1.parquet"), (Signal::Logs, "logs-v1.parquet"), (Signal::Metrics, "metrics-v1.parquet")] {
+    for (signal, name) in [
+        (Signal::Traces, "traces-v1.parquet"),
+        (Signal::Logs, "logs-v1.parquet"),
+        (Signal::Metrics, "metrics-v1.parquet"),
+    ] {
         let request = match signal {
             Signal::Traces => SignalRequest::Traces(rich_trace_request()),
             Signal::Logs => SignalRequest::Logs(rich_logs_request()),
             Signal::Metrics => SignalRequest::Metrics(rich_metrics_request()),
         };
         let golden = golden_file(name, || {
-            let block = encode_block(&TenantId::single_tenant(), signal, &rows_of(request.clone()), None, &BlockOptions::default()).unwrap();
+            let block = encode_block(
+                &TenantId::single_tenant(),
+                signal,
+                &rows_of(request.clone()),
+                None,
+                &BlockOptions::default(),
+            )
+            .unwrap();
             block.files[0].1.to_vec()
         });
         let dir = tempfile::tempdir().unwrap();
         let storage = BlockStorage::local(dir.path()).unwrap();
-        let mut block = encode_block(&TenantId::single_tenant(), signal, &rows_of(request.clone()), None, &BlockOptions::default()).unwrap();
+        let mut block = encode_block(
+            &TenantId::single_tenant(),
+            signal,
+            &rows_of(request.clone()),
+            None,
+            &BlockOptions::default(),
+        )
+        .unwrap();
         block.files = vec![(meta::DATA_FILE.to_string(), Bytes::from(golden.clone()))];
-        block.meta.files = vec![meta::BlockFile { name: meta::DATA_FILE.into(), size_bytes: golden.len() as u64 }];
+        block.meta.files = vec![meta::BlockFile {
+            name: meta::DATA_FILE.into(),
+            size_bytes: golden.len() as u64,
+        }];
         upload_block(&storage, &block).await.unwrap();
         let batch = read_back(&storage, &block).await;
         let rows = all(&batch);
         match request {
             SignalRequest::Traces(r) => {
                 let spans_back = spans::spans_at(&batch, &rows).unwrap().len();
-                assert_eq!(spans_back, r.resource_spans.iter().flat_map(|r| &r.scope_spans).map(|s| s.spans.len()).sum::<usize>());
+                assert_eq!(
+                    spans_back,
+                    r.resource_spans
+                        .iter()
+                        .flat_map(|r| &r.scope_spans)
+                        .map(|s| s.spans.len())
+                        .sum::<usize>()
+                );
             }
             SignalRequest::Logs(r) => {
-                let back = logs::assemble_resource_logs(logs::records_at(&batch, &rows).unwrap()).unwrap();
-                assert_eq!(back[0].scope_logs[0].log_records.len(), r.resource_logs[0].scope_logs[0].log_records.len());
+                let back =
+                    logs::assemble_resource_logs(logs::records_at(&batch, &rows).unwrap()).unwrap();
+                assert_eq!(
+                    back[0].scope_logs[0].log_records.len(),
+                    r.resource_logs[0].scope_logs[0].log_records.len()
+                );
             }
             SignalRequest::Metrics(r) => {
-                let back = metrics::assemble_resource_metrics(metrics::points_at(&batch, &rows).unwrap()).unwrap();
-                assert_eq!(back[0].scope_metrics[0].metrics.len(), r.resource_metrics[0].scope_metrics[0].metrics.len());
+                let back =
+                    metrics::assemble_resource_metrics(metrics::points_at(&batch, &rows).unwrap())
+                        .unwrap();
+                assert_eq!(
+                    back[0].scope_metrics[0].metrics.len(),
+                    r.resource_metrics[0].scope_metrics[0].metrics.len()
+                );
             }
         }
     }

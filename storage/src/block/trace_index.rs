@@ -34,7 +34,10 @@ impl TraceIndex {
                 _ => entries.push((id, row as u32, 1)),
             }
         }
-        debug_assert!(entries.windows(2).all(|w| w[0].0 < w[1].0), "rows must be sorted by trace id");
+        debug_assert!(
+            entries.windows(2).all(|w| w[0].0 < w[1].0),
+            "rows must be sorted by trace id"
+        );
         Self { entries }
     }
 
@@ -55,7 +58,10 @@ impl TraceIndex {
 
     /// The rows of `trace_id`, if the block has it.
     pub fn rows_of(&self, trace_id: &[u8; 16]) -> Option<Range<u64>> {
-        let index = self.entries.binary_search_by(|(id, _, _)| id.cmp(trace_id)).ok()?;
+        let index = self
+            .entries
+            .binary_search_by(|(id, _, _)| id.cmp(trace_id))
+            .ok()?;
         let (_, first, count) = self.entries[index];
         Some(first as u64..first as u64 + count as u64)
     }
@@ -157,6 +163,10 @@ mod tests {
         let index = TraceIndex::from_bytes(&golden).unwrap();
         assert_eq!(index.rows_of(&id(1)), Some(0..2));
         assert_eq!(index.rows_of(&id(7)), Some(2..5));
-        assert_eq!(rebuilt.to_bytes(), golden, "encoding changed: bump the version");
+        assert_eq!(
+            rebuilt.to_bytes(),
+            golden,
+            "encoding changed: bump the version"
+        );
     }
 }

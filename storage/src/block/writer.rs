@@ -8,8 +8,8 @@ use arrow::record_batch::RecordBatch;
 use bytes::Bytes;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, Encoding, ZstdLevel};
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::metadata::SortingColumn;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 use super::bloom::TraceIdBloom;
@@ -89,7 +89,8 @@ pub fn encode_block(
     if signal == Signal::Traces {
         let ids: &FixedSizeBinaryArray = typed(&sorted, spans::col::TRACE_ID)?;
         let index = TraceIndex::from_sorted_ids((0..ids.len()).map(|row| ids.value(row)));
-        let mut filter = TraceIdBloom::with_capacity(index.len(), options.bloom_false_positive_rate);
+        let mut filter =
+            TraceIdBloom::with_capacity(index.len(), options.bloom_false_positive_rate);
         index.trace_ids().for_each(|id| filter.insert(id));
         files.push((TRACE_INDEX_FILE.to_string(), Bytes::from(index.to_bytes())));
         files.push((BLOOM_FILE.to_string(), Bytes::from(filter.to_bytes())));
@@ -110,14 +111,24 @@ pub fn encode_block(
         sort_columns: sort_columns(signal).iter().map(|c| c.to_string()).collect(),
         files: files
             .iter()
-            .map(|(name, bytes)| BlockFile { name: name.clone(), size_bytes: bytes.len() as u64 })
+            .map(|(name, bytes)| BlockFile {
+                name: name.clone(),
+                size_bytes: bytes.len() as u64,
+            })
             .collect(),
         size_bytes: files.iter().map(|(_, b)| b.len() as u64).sum(),
         wal,
-        created_unix_ms: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64),
+        created_unix_ms: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64),
         compaction_level: 0,
     };
-    Ok(EncodedBlock { meta, files, trace_index, bloom })
+    Ok(EncodedBlock {
+        meta,
+        files,
+        trace_index,
+        bloom,
+    })
 }
 
 /// Uploads a block: data files first, `meta.json` last, so the block becomes visible only when
@@ -131,7 +142,9 @@ pub async fn upload_block(storage: &BlockStorage, block: &EncodedBlock) -> Stora
         storage.put(&path, bytes.clone()).await?;
     }
     let meta_path = BlockStorage::block_file(&tenant, signal, &block.meta.block_id, META_FILE);
-    storage.put(&meta_path, Bytes::from(block.meta.to_json())).await
+    storage
+        .put(&meta_path, Bytes::from(block.meta.to_json()))
+        .await
 }
 
 /// Columns whose values are unique or nearly so: dictionary encoding only costs time there.
@@ -145,8 +158,17 @@ fn columns_without_dictionary(signal: Signal) -> &'static [&'static str] {
             spans::col::EVENTS,
             spans::col::LINKS,
         ],
-        Signal::Logs => &[logs::col::TIME, logs::col::OBSERVED_TIME, logs::col::SPAN_ID, logs::col::BODY_ANY],
-        Signal::Metrics => &[metrics::col::START_TIME, metrics::col::TIME, metrics::col::EXEMPLARS],
+        Signal::Logs => &[
+            logs::col::TIME,
+            logs::col::OBSERVED_TIME,
+            logs::col::SPAN_ID,
+            logs::col::BODY_ANY,
+        ],
+        Signal::Metrics => &[
+            metrics::col::START_TIME,
+            metrics::col::TIME,
+            metrics::col::EXEMPLARS,
+        ],
     }
 }
 
@@ -159,12 +181,20 @@ fn delta_encoded_columns(signal: Signal) -> &'static [&'static str] {
     }
 }
 
-fn write_parquet(signal: Signal, batch: &RecordBatch, options: &BlockOptions) -> StorageResult<Bytes> {
+fn write_parquet(
+    signal: Signal,
+    batch: &RecordBatch,
+    options: &BlockOptions,
+) -> StorageResult<Bytes> {
     let schema = batch.schema();
     let sorting: Vec<SortingColumn> = sort_columns(signal)
         .iter()
         .filter_map(|name| schema.index_of(name).ok())
-        .map(|index| SortingColumn { column_idx: index as i32, descending: false, nulls_first: false })
+        .map(|index| SortingColumn {
+            column_idx: index as i32,
+            descending: false,
+            nulls_first: false,
+        })
         .collect();
     let mut properties = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(options.zstd_level)?))
@@ -178,7 +208,8 @@ fn write_parquet(signal: Signal, batch: &RecordBatch, options: &BlockOptions) ->
         properties = properties.set_column_dictionary_enabled(ColumnPath::from(*name), false);
     }
     for name in delta_encoded_columns(signal) {
-        properties = properties.set_column_encoding(ColumnPath::from(*name), Encoding::DELTA_BINARY_PACKED);
+        properties =
+            properties.set_column_encoding(ColumnPath::from(*name), Encoding::DELTA_BINARY_PACKED);
     }
     let mut buffer = Vec::with_capacity(batch.get_array_memory_size() / 4);
     let mut writer = ArrowWriter::try_new(&mut buffer, schema, Some(properties.build()))?;

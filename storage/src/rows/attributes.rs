@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayBuilder, ArrayRef, BinaryArray, BinaryBuilder, BooleanArray, BooleanBuilder, Float64Array,
-    Float64Builder, Int64Array, Int64Builder, StringArray, StringBuilder,
+    Array, ArrayBuilder, ArrayRef, BinaryArray, BinaryBuilder, BooleanArray, BooleanBuilder,
+    Float64Array, Float64Builder, Int64Array, Int64Builder, StringArray, StringBuilder,
 };
 use arrow::datatypes::{DataType, Field};
 use prost::Message;
@@ -168,9 +168,7 @@ impl TypedBuilder {
         match (self, &value.value) {
             (TypedBuilder::Str(b), Some(any_value::Value::StringValue(v))) => b.append_value(v),
             (TypedBuilder::Int(b), Some(any_value::Value::IntValue(v))) => b.append_value(*v),
-            (TypedBuilder::Double(b), Some(any_value::Value::DoubleValue(v))) => {
-                b.append_value(*v)
-            }
+            (TypedBuilder::Double(b), Some(any_value::Value::DoubleValue(v))) => b.append_value(*v),
             (TypedBuilder::Bool(b), Some(any_value::Value::BoolValue(v))) => b.append_value(*v),
             (TypedBuilder::Any(b), _) => b.append_value(value.encode_to_vec()),
             _ => unreachable!("attribute routed to a column of another kind"),
@@ -228,14 +226,17 @@ impl AttributeColumnsBuilder {
         if self.row_overflow.is_empty() {
             self.overflow.append_null();
         } else {
-            self.overflow.append_value(encode_repeated(&self.row_overflow));
+            self.overflow
+                .append_value(encode_repeated(&self.row_overflow));
             self.row_overflow.clear();
         }
         self.rows += 1;
     }
 
     fn try_append_typed(&mut self, attribute: &KeyValue) -> bool {
-        let Some(value) = &attribute.value else { return false };
+        let Some(value) = &attribute.value else {
+            return false;
+        };
         if attribute.key_strindex != 0 {
             return false;
         }
@@ -247,9 +248,11 @@ impl AttributeColumnsBuilder {
                     return false;
                 }
                 let index = self.columns.len();
-                self.columns.push((kind, attribute.key.clone(), TypedBuilder::new(kind)));
-                self.slots.entry(attribute.key.clone()).or_insert([NO_COLUMN; 5])[kind.index()] =
-                    index as u32;
+                self.columns
+                    .push((kind, attribute.key.clone(), TypedBuilder::new(kind)));
+                self.slots
+                    .entry(attribute.key.clone())
+                    .or_insert([NO_COLUMN; 5])[kind.index()] = index as u32;
                 index
             }
         };
@@ -299,10 +302,12 @@ impl AttributeColumn {
         }
         let any = self.array.as_any();
         let value = match self.kind {
-            AttributeKind::Str => any_value::Value::StringValue(
-                downcast::<StringArray>(any).value(row).to_string(),
-            ),
-            AttributeKind::Int => any_value::Value::IntValue(downcast::<Int64Array>(any).value(row)),
+            AttributeKind::Str => {
+                any_value::Value::StringValue(downcast::<StringArray>(any).value(row).to_string())
+            }
+            AttributeKind::Int => {
+                any_value::Value::IntValue(downcast::<Int64Array>(any).value(row))
+            }
             AttributeKind::Double => {
                 any_value::Value::DoubleValue(downcast::<Float64Array>(any).value(row))
             }
@@ -310,7 +315,9 @@ impl AttributeColumn {
                 any_value::Value::BoolValue(downcast::<BooleanArray>(any).value(row))
             }
             AttributeKind::Any => {
-                return Ok(Some(AnyValue::decode(downcast::<BinaryArray>(any).value(row))?));
+                return Ok(Some(AnyValue::decode(
+                    downcast::<BinaryArray>(any).value(row),
+                )?));
             }
         };
         Ok(Some(AnyValue { value: Some(value) }))
@@ -318,7 +325,8 @@ impl AttributeColumn {
 }
 
 fn downcast<T: 'static>(any: &dyn std::any::Any) -> &T {
-    any.downcast_ref::<T>().expect("attribute column has the type its name declares")
+    any.downcast_ref::<T>()
+        .expect("attribute column has the type its name declares")
 }
 
 /// The attribute columns of a batch, for turning rows back into key/values.
@@ -336,14 +344,14 @@ impl AttributeColumns {
         for (field, array) in columns {
             if field.name() == OVERFLOW_COLUMN {
                 out.overflow = array.as_any().downcast_ref::<BinaryArray>().cloned();
-            } else if let Some((kind, key)) = parse_attribute_column_name(field.name()) {
-                if array.data_type() == &kind.data_type() {
-                    out.columns.push(AttributeColumn {
-                        key: key.to_string(),
-                        kind,
-                        array: Arc::clone(array),
-                    });
-                }
+            } else if let Some((kind, key)) = parse_attribute_column_name(field.name())
+                && array.data_type() == &kind.data_type()
+            {
+                out.columns.push(AttributeColumn {
+                    key: key.to_string(),
+                    kind,
+                    array: Arc::clone(array),
+                });
             }
         }
         out
@@ -359,13 +367,17 @@ impl AttributeColumns {
         let mut out = Vec::new();
         for column in &self.columns {
             if let Some(value) = column.value(row)? {
-                out.push(KeyValue { key: column.key.clone(), value: Some(value), key_strindex: 0 });
+                out.push(KeyValue {
+                    key: column.key.clone(),
+                    value: Some(value),
+                    key_strindex: 0,
+                });
             }
         }
-        if let Some(overflow) = &self.overflow {
-            if overflow.is_valid(row) {
-                out.extend(KeyValueBlob::decode(overflow.value(row))?.values);
-            }
+        if let Some(overflow) = &self.overflow
+            && overflow.is_valid(row)
+        {
+            out.extend(KeyValueBlob::decode(overflow.value(row))?.values);
         }
         Ok(out)
     }
@@ -400,7 +412,11 @@ pub fn demote_to_overflow(
         };
         for column in &demoted.columns {
             if let Some(value) = column.value(row)? {
-                values.push(KeyValue { key: column.key.clone(), value: Some(value), key_strindex: 0 });
+                values.push(KeyValue {
+                    key: column.key.clone(),
+                    value: Some(value),
+                    key_strindex: 0,
+                });
             }
         }
         if values.is_empty() {
@@ -432,7 +448,11 @@ mod tests {
     use super::*;
 
     fn kv(key: &str, value: any_value::Value) -> KeyValue {
-        KeyValue { key: key.into(), value: Some(AnyValue { value: Some(value) }), key_strindex: 0 }
+        KeyValue {
+            key: key.into(),
+            value: Some(AnyValue { value: Some(value) }),
+            key_strindex: 0,
+        }
     }
 
     fn round_trip(rows: &[Vec<KeyValue>], max_columns: usize) -> Vec<Vec<KeyValue>> {
@@ -442,11 +462,17 @@ mod tests {
         }
         let columns = builder.finish();
         let reader = AttributeColumns::from_columns(columns.iter().map(|(f, a)| (f, a)));
-        (0..rows.len()).map(|row| reader.row(row).unwrap()).collect()
+        (0..rows.len())
+            .map(|row| reader.row(row).unwrap())
+            .collect()
     }
 
     fn sorted(mut kvs: Vec<KeyValue>) -> Vec<KeyValue> {
-        kvs.sort_by(|a, b| a.key.cmp(&b.key).then(format!("{a:?}").cmp(&format!("{b:?}"))));
+        kvs.sort_by(|a, b| {
+            a.key
+                .cmp(&b.key)
+                .then(format!("{a:?}").cmp(&format!("{b:?}")))
+        });
         kvs
     }
 
@@ -454,9 +480,11 @@ mod tests {
     fn every_value_type_round_trips() {
         use any_value::Value::*;
         let nested = AnyValue {
-            value: Some(KvlistValue(sightline_proto::otlp::common::v1::KeyValueList {
-                values: vec![kv("inner", ArrayValue(Default::default()))],
-            })),
+            value: Some(KvlistValue(
+                sightline_proto::otlp::common::v1::KeyValueList {
+                    values: vec![kv("inner", ArrayValue(Default::default()))],
+                },
+            )),
         };
         let rows = vec![
             vec![
@@ -465,9 +493,21 @@ mod tests {
                 kv("d", DoubleValue(f64::NAN)),
                 kv("b", BoolValue(false)),
                 kv("bytes", BytesValue(vec![0, 1, 2])),
-                KeyValue { key: "nested".into(), value: Some(nested), key_strindex: 0 },
-                KeyValue { key: "empty".into(), value: Some(AnyValue { value: None }), key_strindex: 0 },
-                KeyValue { key: "valueless".into(), value: None, key_strindex: 0 },
+                KeyValue {
+                    key: "nested".into(),
+                    value: Some(nested),
+                    key_strindex: 0,
+                },
+                KeyValue {
+                    key: "empty".into(),
+                    value: Some(AnyValue { value: None }),
+                    key_strindex: 0,
+                },
+                KeyValue {
+                    key: "valueless".into(),
+                    value: None,
+                    key_strindex: 0,
+                },
                 kv("i", IntValue(4)),
             ],
             vec![],
@@ -478,14 +518,22 @@ mod tests {
         let back = round_trip(&rows, 256);
         for (original, back) in rows.iter().zip(back) {
             // NaN != NaN, so compare the debug rendering.
-            assert_eq!(format!("{:?}", sorted(original.clone())), format!("{:?}", sorted(back)));
+            assert_eq!(
+                format!("{:?}", sorted(original.clone())),
+                format!("{:?}", sorted(back))
+            );
         }
     }
 
     #[test]
     fn columns_beyond_the_cap_overflow_losslessly() {
         let rows: Vec<Vec<KeyValue>> = (0..10)
-            .map(|i| vec![kv(&format!("k{i}"), any_value::Value::IntValue(i)), kv("common", any_value::Value::BoolValue(true))])
+            .map(|i| {
+                vec![
+                    kv(&format!("k{i}"), any_value::Value::IntValue(i)),
+                    kv("common", any_value::Value::BoolValue(true)),
+                ]
+            })
             .collect();
         let back = round_trip(&rows, 3);
         for (original, back) in rows.iter().zip(back) {
@@ -497,8 +545,14 @@ mod tests {
     fn column_names_parse() {
         let name = attribute_column_name(AttributeKind::Str, "http.route");
         assert_eq!(name, "a:s:http.route");
-        assert_eq!(parse_attribute_column_name(&name), Some((AttributeKind::Str, "http.route")));
-        assert_eq!(parse_attribute_column_name("a:x:a:b"), Some((AttributeKind::Any, "a:b")));
+        assert_eq!(
+            parse_attribute_column_name(&name),
+            Some((AttributeKind::Str, "http.route"))
+        );
+        assert_eq!(
+            parse_attribute_column_name("a:x:a:b"),
+            Some((AttributeKind::Any, "a:b"))
+        );
         assert_eq!(parse_attribute_column_name("name"), None);
         assert_eq!(parse_attribute_column_name("a:q:x"), None);
     }

@@ -130,12 +130,20 @@ mod tests {
     fn repeated_wrapper_matches_prost_encoding() {
         let values = vec![KeyValue {
             key: "k".into(),
-            value: Some(AnyValue { value: Some(any_value::Value::IntValue(7)) }),
+            value: Some(AnyValue {
+                value: Some(any_value::Value::IntValue(7)),
+            }),
             key_strindex: 0,
         }];
         let ours = encode_repeated(&values);
-        let theirs = KeyValueBlob { values: values.clone() }.encode_to_vec();
+        let theirs = KeyValueBlob {
+            values: values.clone(),
+        }
+        .encode_to_vec();
         assert_eq!(ours, theirs);
-        assert_eq!(KeyValueBlob::decode(ours.as_slice()).unwrap().values, values);
+        assert_eq!(
+            KeyValueBlob::decode(ours.as_slice()).unwrap().values,
+            values
+        );
     }
 }

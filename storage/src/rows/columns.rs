@@ -27,12 +27,20 @@ pub const SCOPE_COLUMN: &str = "scope";
 
 /// A dictionary-encoded Utf8 field.
 pub fn dictionary_utf8_field(name: &str, nullable: bool) -> Field {
-    Field::new(name, DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)), nullable)
+    Field::new(
+        name,
+        DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+        nullable,
+    )
 }
 
 /// A dictionary-encoded Binary field.
 pub fn dictionary_binary_field(name: &str) -> Field {
-    Field::new(name, DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Binary)), false)
+    Field::new(
+        name,
+        DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Binary)),
+        false,
+    )
 }
 
 /// Finds a column by name.
@@ -44,9 +52,15 @@ pub fn column<'a>(batch: &'a RecordBatch, name: &str) -> StorageResult<&'a Array
 
 /// Finds a column by name and downcasts it.
 pub fn typed<'a, T: Array + 'static>(batch: &'a RecordBatch, name: &str) -> StorageResult<&'a T> {
-    column(batch, name)?.as_any().downcast_ref::<T>().ok_or_else(|| {
-        StorageError::corrupt("record batch", format!("column {name} has an unexpected type"))
-    })
+    column(batch, name)?
+        .as_any()
+        .downcast_ref::<T>()
+        .ok_or_else(|| {
+            StorageError::corrupt(
+                "record batch",
+                format!("column {name} has an unexpected type"),
+            )
+        })
 }
 
 /// A Utf8 column, plain or dictionary-encoded.
@@ -69,12 +83,15 @@ impl<'a> TextColumn<'a> {
         if let Some(plain) = array.as_any().downcast_ref::<StringArray>() {
             return Ok(TextColumn::Plain(plain));
         }
-        if let Some(dictionary) = array.as_any().downcast_ref::<DictionaryArray<Int32Type>>() {
-            if let Some(values) = dictionary.values().as_any().downcast_ref::<StringArray>() {
-                return Ok(TextColumn::Dictionary(dictionary, values));
-            }
+        if let Some(dictionary) = array.as_any().downcast_ref::<DictionaryArray<Int32Type>>()
+            && let Some(values) = dictionary.values().as_any().downcast_ref::<StringArray>()
+        {
+            return Ok(TextColumn::Dictionary(dictionary, values));
         }
-        Err(StorageError::corrupt("record batch", format!("column {name} is not text")))
+        Err(StorageError::corrupt(
+            "record batch",
+            format!("column {name} is not text"),
+        ))
     }
 
     /// The value at `row`, `None` when null.
@@ -83,7 +100,8 @@ impl<'a> TextColumn<'a> {
             TextColumn::Plain(array) => array.is_valid(row).then(|| array.value(row)),
             TextColumn::Dictionary(dictionary, values) => {
                 let key = dictionary.keys();
-                key.is_valid(row).then(|| values.value(key.value(row) as usize))
+                key.is_valid(row)
+                    .then(|| values.value(key.value(row) as usize))
             }
         }
     }
@@ -110,12 +128,15 @@ impl<'a> BytesColumn<'a> {
         if let Some(plain) = array.as_any().downcast_ref::<BinaryArray>() {
             return Ok(BytesColumn::Plain(plain));
         }
-        if let Some(dictionary) = array.as_any().downcast_ref::<DictionaryArray<Int32Type>>() {
-            if let Some(values) = dictionary.values().as_any().downcast_ref::<BinaryArray>() {
-                return Ok(BytesColumn::Dictionary(dictionary, values));
-            }
+        if let Some(dictionary) = array.as_any().downcast_ref::<DictionaryArray<Int32Type>>()
+            && let Some(values) = dictionary.values().as_any().downcast_ref::<BinaryArray>()
+        {
+            return Ok(BytesColumn::Dictionary(dictionary, values));
         }
-        Err(StorageError::corrupt("record batch", format!("column {name} is not binary")))
+        Err(StorageError::corrupt(
+            "record batch",
+            format!("column {name} is not binary"),
+        ))
     }
 
     /// The value at `row`, `None` when null.
@@ -124,7 +145,8 @@ impl<'a> BytesColumn<'a> {
             BytesColumn::Plain(array) => array.is_valid(row).then(|| array.value(row)),
             BytesColumn::Dictionary(dictionary, values) => {
                 let key = dictionary.keys();
-                key.is_valid(row).then(|| values.value(key.value(row) as usize))
+                key.is_valid(row)
+                    .then(|| values.value(key.value(row) as usize))
             }
         }
     }
@@ -162,9 +184,18 @@ impl EnvelopeColumnsBuilder {
     /// The finished columns.
     pub fn finish(mut self) -> Vec<(Field, ArrayRef)> {
         vec![
-            (dictionary_utf8_field(SERVICE_NAME_COLUMN, false), Arc::new(self.service_name.finish())),
-            (dictionary_binary_field(RESOURCE_COLUMN), Arc::new(self.resource.finish())),
-            (dictionary_binary_field(SCOPE_COLUMN), Arc::new(self.scope.finish())),
+            (
+                dictionary_utf8_field(SERVICE_NAME_COLUMN, false),
+                Arc::new(self.service_name.finish()),
+            ),
+            (
+                dictionary_binary_field(RESOURCE_COLUMN),
+                Arc::new(self.resource.finish()),
+            ),
+            (
+                dictionary_binary_field(SCOPE_COLUMN),
+                Arc::new(self.scope.finish()),
+            ),
         ]
     }
 }
@@ -228,21 +259,46 @@ impl DecodedEnvelope {
     }
 }
 
-/// Groups rows by their (resource blob, scope blob) pair, keeping first-seen order. Returns, per
-/// resource, its blob and the scopes under it with their items.
-pub fn group_by_envelope<T>(
-    items: Vec<(Vec<u8>, Vec<u8>, T)>,
-) -> Vec<(Vec<u8>, Vec<(Vec<u8>, Vec<T>)>)> {
-    let mut out: Vec<(Vec<u8>, Vec<(Vec<u8>, Vec<T>)>)> = Vec::new();
-    for (resource, scope, item) in items {
-        let resource_index = match out.iter().position(|(r, _)| *r == resource) {
+/// An item (span, log record, data point) with the encoded resource and scope it belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Enveloped<T> {
+    /// Resource blob.
+    pub resource: Vec<u8>,
+    /// Scope blob.
+    pub scope: Vec<u8>,
+    /// The item.
+    pub item: T,
+}
+
+/// The items of one resource, grouped by scope blob.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceGroup<T> {
+    /// Resource blob.
+    pub resource: Vec<u8>,
+    /// (scope blob, items), in first-seen order.
+    pub scopes: Vec<(Vec<u8>, Vec<T>)>,
+}
+
+/// Groups items by resource, then scope, keeping first-seen order.
+pub fn group_by_envelope<T>(items: Vec<Enveloped<T>>) -> Vec<ResourceGroup<T>> {
+    let mut out: Vec<ResourceGroup<T>> = Vec::new();
+    for Enveloped {
+        resource,
+        scope,
+        item,
+    } in items
+    {
+        let index = match out.iter().position(|group| group.resource == resource) {
             Some(index) => index,
             None => {
-                out.push((resource, Vec::new()));
+                out.push(ResourceGroup {
+                    resource,
+                    scopes: Vec::new(),
+                });
                 out.len() - 1
             }
         };
-        let scopes = &mut out[resource_index].1;
+        let scopes = &mut out[index].scopes;
         match scopes.iter_mut().find(|(s, _)| *s == scope) {
             Some((_, list)) => list.push(item),
             None => scopes.push((scope, vec![item])),
@@ -253,8 +309,11 @@ pub fn group_by_envelope<T>(
 
 /// Finds the value of a string attribute in a list.
 pub fn string_attribute<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a str> {
-    attributes.iter().find(|kv| kv.key == key).and_then(|kv| match &kv.value.as_ref()?.value {
-        Some(any_value::Value::StringValue(s)) => Some(s.as_str()),
-        _ => None,
-    })
+    attributes
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| match &kv.value.as_ref()?.value {
+            Some(any_value::Value::StringValue(s)) => Some(s.as_str()),
+            _ => None,
+        })
 }

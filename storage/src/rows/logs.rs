@@ -19,8 +19,8 @@ use sightline_proto::otlp::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use super::attributes::{AttributeColumns, AttributeColumnsBuilder};
 use super::blobs::{encode_resource, encode_scope};
 use super::columns::{
-    DecodedEnvelope, EnvelopeColumns, EnvelopeColumnsBuilder, TextColumn, dictionary_utf8_field,
-    group_by_envelope, service_name_of, typed,
+    DecodedEnvelope, EnvelopeColumns, EnvelopeColumnsBuilder, Enveloped, ResourceGroup, TextColumn,
+    dictionary_utf8_field, group_by_envelope, service_name_of, typed,
 };
 use super::spans::{append_optional_text, optional_blob, optional_text};
 use crate::error::StorageResult;
@@ -64,7 +64,11 @@ pub fn validate_log_record(record: &LogRecord) -> Result<(), &'static str> {
 
 /// The time a record is filed under: its event time, or its observed time when unset.
 pub fn record_time(record: &LogRecord) -> u64 {
-    if record.time_unix_nano != 0 { record.time_unix_nano } else { record.observed_time_unix_nano }
+    if record.time_unix_nano != 0 {
+        record.time_unix_nano
+    } else {
+        record.observed_time_unix_nano
+    }
 }
 
 /// The fixed (non-attribute) fields of the logs schema, in column order.
@@ -146,11 +150,14 @@ impl LogBatchBuilder {
 
     fn append_record(&mut self, record: &LogRecord, service: &str, resource: &[u8], scope: &[u8]) {
         self.time.append_value(record.time_unix_nano);
-        self.observed_time.append_value(record.observed_time_unix_nano);
+        self.observed_time
+            .append_value(record.observed_time_unix_nano);
         self.severity_number.append_value(record.severity_number);
         self.severity_text.append_value(&record.severity_text);
         match &record.body {
-            Some(AnyValue { value: Some(any_value::Value::StringValue(text)) }) => {
+            Some(AnyValue {
+                value: Some(any_value::Value::StringValue(text)),
+            }) => {
                 self.body_str.append_value(text);
                 self.body_any.append_null();
             }
@@ -163,17 +170,22 @@ impl LogBatchBuilder {
                 self.body_any.append_null();
             }
         }
-        self.dropped_attributes.append_value(record.dropped_attributes_count);
+        self.dropped_attributes
+            .append_value(record.dropped_attributes_count);
         self.flags.append_value(record.flags);
         if record.trace_id.is_empty() {
             self.trace_id.append_null();
         } else {
-            self.trace_id.append_value(&record.trace_id).expect("validated length");
+            self.trace_id
+                .append_value(&record.trace_id)
+                .expect("validated length");
         }
         if record.span_id.is_empty() {
             self.span_id.append_null();
         } else {
-            self.span_id.append_value(&record.span_id).expect("validated length");
+            self.span_id
+                .append_value(&record.span_id)
+                .expect("validated length");
         }
         append_optional_text(&mut self.event_name, &record.event_name);
         self.envelope.append(service, resource, scope);
@@ -202,7 +214,12 @@ impl LogBatchBuilder {
             Arc::new(self.span_id.finish()),
             Arc::new(self.event_name.finish()),
         ];
-        for (field, array) in self.envelope.finish().into_iter().chain(self.attributes.finish()) {
+        for (field, array) in self
+            .envelope
+            .finish()
+            .into_iter()
+            .chain(self.attributes.finish())
+        {
             fields.push(field);
             columns.push(array);
         }
@@ -249,7 +266,12 @@ impl<'a> LogColumns<'a> {
             event_name: typed(batch, col::EVENT_NAME)?,
             envelope: EnvelopeColumns::new(batch)?,
             attributes: AttributeColumns::from_columns(
-                batch.schema_ref().fields().iter().map(|f| f.as_ref()).zip(batch.columns()),
+                batch
+                    .schema_ref()
+                    .fields()
+                    .iter()
+                    .map(|f| f.as_ref())
+                    .zip(batch.columns()),
             ),
         })
     }
@@ -258,7 +280,9 @@ impl<'a> LogColumns<'a> {
     pub fn record(&self, row: usize) -> StorageResult<LogRecord> {
         let body = if self.body_str.is_valid(row) {
             Some(AnyValue {
-                value: Some(any_value::Value::StringValue(self.body_str.value(row).to_string())),
+                value: Some(any_value::Value::StringValue(
+                    self.body_str.value(row).to_string(),
+                )),
             })
         } else {
             match optional_blob(self.body_any, row) {
@@ -283,32 +307,35 @@ impl<'a> LogColumns<'a> {
 }
 
 fn fixed_or_empty(array: &FixedSizeBinaryArray, row: usize) -> Vec<u8> {
-    if array.is_valid(row) { array.value(row).to_vec() } else { Vec::new() }
+    if array.is_valid(row) {
+        array.value(row).to_vec()
+    } else {
+        Vec::new()
+    }
 }
 
 /// Reads every record of `batch` at `rows` as (resource blob, scope blob, record).
-pub fn records_at(
-    batch: &RecordBatch,
-    rows: &[usize],
-) -> StorageResult<Vec<(Vec<u8>, Vec<u8>, LogRecord)>> {
+pub fn records_at(batch: &RecordBatch, rows: &[usize]) -> StorageResult<Vec<Enveloped<LogRecord>>> {
     let columns = LogColumns::new(batch)?;
     rows.iter()
         .map(|&row| {
-            Ok((
-                columns.envelope.resource_blob(row).to_vec(),
-                columns.envelope.scope_blob(row).to_vec(),
-                columns.record(row)?,
-            ))
+            Ok(Enveloped {
+                resource: columns.envelope.resource_blob(row).to_vec(),
+                scope: columns.envelope.scope_blob(row).to_vec(),
+                item: columns.record(row)?,
+            })
         })
         .collect()
 }
 
 /// Rebuilds OTLP `ResourceLogs`, grouping records by resource and scope in first-seen order.
-pub fn assemble_resource_logs(
-    rows: Vec<(Vec<u8>, Vec<u8>, LogRecord)>,
-) -> StorageResult<Vec<ResourceLogs>> {
+pub fn assemble_resource_logs(rows: Vec<Enveloped<LogRecord>>) -> StorageResult<Vec<ResourceLogs>> {
     let mut out = Vec::new();
-    for (resource_blob, scopes) in group_by_envelope(rows) {
+    for ResourceGroup {
+        resource: resource_blob,
+        scopes,
+    } in group_by_envelope(rows)
+    {
         let mut resource_logs = None;
         for (scope_blob, log_records) in scopes {
             let envelope = DecodedEnvelope::decode(&resource_blob, &scope_blob)?;

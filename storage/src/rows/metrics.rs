@@ -298,11 +298,17 @@ impl MetricBatchBuilder {
                 let Some(data) = &metric.data else { continue };
                 let (metric_type, temporality, monotonic) = match data {
                     metric::Data::Gauge(_) => (MetricType::Gauge, 0, false),
-                    metric::Data::Sum(s) => (MetricType::Sum, s.aggregation_temporality, s.is_monotonic),
-                    metric::Data::Histogram(h) => (MetricType::Histogram, h.aggregation_temporality, false),
-                    metric::Data::ExponentialHistogram(e) => {
-                        (MetricType::ExponentialHistogram, e.aggregation_temporality, false)
+                    metric::Data::Sum(s) => {
+                        (MetricType::Sum, s.aggregation_temporality, s.is_monotonic)
                     }
+                    metric::Data::Histogram(h) => {
+                        (MetricType::Histogram, h.aggregation_temporality, false)
+                    }
+                    metric::Data::ExponentialHistogram(e) => (
+                        MetricType::ExponentialHistogram,
+                        e.aggregation_temporality,
+                        false,
+                    ),
                     metric::Data::Summary(_) => (MetricType::Summary, 0, false),
                 };
                 let identity = MetricIdentity {
@@ -313,7 +319,11 @@ impl MetricBatchBuilder {
                     temporality,
                     monotonic,
                 };
-                let envelope = (service.as_str(), resource_blob.as_slice(), scope_blob.as_slice());
+                let envelope = (
+                    service.as_str(),
+                    resource_blob.as_slice(),
+                    scope_blob.as_slice(),
+                );
                 match data {
                     metric::Data::Gauge(g) => {
                         for p in &g.data_points {
@@ -326,7 +336,11 @@ impl MetricBatchBuilder {
                         }
                     }
                     metric::Data::Histogram(h) => {
-                        for p in h.data_points.iter().filter(|p| validate_histogram_point(p).is_ok()) {
+                        for p in h
+                            .data_points
+                            .iter()
+                            .filter(|p| validate_histogram_point(p).is_ok())
+                        {
                             self.append_histogram(&identity, envelope_hash, envelope, p);
                         }
                     }
@@ -363,14 +377,16 @@ impl MetricBatchBuilder {
         self.metric_type.append_value(identity.metric_type as i32);
         self.temporality.append_value(identity.temporality);
         self.monotonic.append_value(identity.monotonic);
-        self.series_id.append_value(series_id(envelope_hash, identity, point.attributes));
+        self.series_id
+            .append_value(series_id(envelope_hash, identity, point.attributes));
         self.start.append_value(point.start);
         self.time.append_value(point.time);
         self.flags.append_value(point.flags);
         if point.exemplars.is_empty() {
             self.exemplars.append_null();
         } else {
-            self.exemplars.append_value(encode_repeated(point.exemplars));
+            self.exemplars
+                .append_value(encode_repeated(point.exemplars));
         }
         self.envelope.append(service, resource, scope);
         self.attributes.append_row(point.attributes);
@@ -431,8 +447,10 @@ impl MetricBatchBuilder {
         self.sum.append_option(p.sum);
         self.min.append_option(p.min);
         self.max.append_option(p.max);
-        self.bucket_counts.append_value(p.bucket_counts.iter().map(|c| Some(*c)));
-        self.explicit_bounds.append_value(p.explicit_bounds.iter().map(|b| Some(*b)));
+        self.bucket_counts
+            .append_value(p.bucket_counts.iter().map(|c| Some(*c)));
+        self.explicit_bounds
+            .append_value(p.explicit_bounds.iter().map(|b| Some(*b)));
         self.null_distribution_fields(false, true, true);
     }
 
@@ -462,8 +480,16 @@ impl MetricBatchBuilder {
         self.exp_zero_count.append_value(p.zero_count);
         self.exp_zero_threshold.append_value(p.zero_threshold);
         for (offset, counts, buckets) in [
-            (&mut self.exp_positive_offset, &mut self.exp_positive_counts, &p.positive),
-            (&mut self.exp_negative_offset, &mut self.exp_negative_counts, &p.negative),
+            (
+                &mut self.exp_positive_offset,
+                &mut self.exp_positive_counts,
+                &p.positive,
+            ),
+            (
+                &mut self.exp_negative_offset,
+                &mut self.exp_negative_counts,
+                &p.negative,
+            ),
         ] {
             match buckets {
                 Some(b) => {
@@ -500,8 +526,10 @@ impl MetricBatchBuilder {
         self.min.append_null();
         self.max.append_null();
         self.null_distribution_fields(true, true, false);
-        self.quantiles.append_value(p.quantile_values.iter().map(|q| Some(q.quantile)));
-        self.quantile_values.append_value(p.quantile_values.iter().map(|q| Some(q.value)));
+        self.quantiles
+            .append_value(p.quantile_values.iter().map(|q| Some(q.quantile)));
+        self.quantile_values
+            .append_value(p.quantile_values.iter().map(|q| Some(q.value)));
     }
 
     /// Appends nulls to the histogram, exponential and summary field groups asked for (and to
@@ -569,7 +597,12 @@ impl MetricBatchBuilder {
             Arc::new(self.quantile_values.finish()),
             Arc::new(self.exemplars.finish()),
         ];
-        for (field, array) in self.envelope.finish().into_iter().chain(self.attributes.finish()) {
+        for (field, array) in self
+            .envelope
+            .finish()
+            .into_iter()
+            .chain(self.attributes.finish())
+        {
             fields.push(field);
             columns.push(array);
         }
@@ -608,7 +641,11 @@ fn series_id(seed: u64, identity: &MetricIdentity<'_>, attributes: &[KeyValue]) 
     hasher.update(identity.metric.name.as_bytes());
     hasher.update(&[0xff]);
     hasher.update(identity.metric.unit.as_bytes());
-    hasher.update(&[identity.metric_type as u8, identity.temporality as u8, identity.monotonic as u8]);
+    hasher.update(&[
+        identity.metric_type as u8,
+        identity.temporality as u8,
+        identity.monotonic as u8,
+    ]);
     let mut sorted: Vec<&KeyValue> = attributes.iter().collect();
     sorted.sort_by(|a, b| a.key.cmp(&b.key));
     for kv in sorted {
@@ -690,18 +727,27 @@ impl<'a> MetricColumns<'a> {
             exemplars: typed(batch, col::EXEMPLARS)?,
             envelope: EnvelopeColumns::new(batch)?,
             attributes: AttributeColumns::from_columns(
-                batch.schema_ref().fields().iter().map(|f| f.as_ref()).zip(batch.columns()),
+                batch
+                    .schema_ref()
+                    .fields()
+                    .iter()
+                    .map(|f| f.as_ref())
+                    .zip(batch.columns()),
             ),
         })
     }
 
     fn metric_type(&self, row: usize) -> StorageResult<MetricType> {
         let code = self.metric_type.value(row);
-        MetricType::from_code(code)
-            .ok_or_else(|| StorageError::corrupt("metrics batch", format!("unknown metric type {code}")))
+        MetricType::from_code(code).ok_or_else(|| {
+            StorageError::corrupt("metrics batch", format!("unknown metric type {code}"))
+        })
     }
 
-    fn exemplars(&self, row: usize) -> StorageResult<Vec<sightline_proto::otlp::metrics::v1::Exemplar>> {
+    fn exemplars(
+        &self,
+        row: usize,
+    ) -> StorageResult<Vec<sightline_proto::otlp::metrics::v1::Exemplar>> {
         Ok(match optional_blob(self.exemplars, row) {
             Some(bytes) => ExemplarList::decode(bytes)?.exemplars,
             None => Vec::new(),
@@ -721,7 +767,11 @@ fn u64_list(array: &ListArray, row: usize) -> Vec<u64> {
         return Vec::new();
     }
     let values = array.value(row);
-    values.as_any().downcast_ref::<UInt64Array>().map(|a| a.values().to_vec()).unwrap_or_default()
+    values
+        .as_any()
+        .downcast_ref::<UInt64Array>()
+        .map(|a| a.values().to_vec())
+        .unwrap_or_default()
 }
 
 fn f64_list(array: &ListArray, row: usize) -> Vec<f64> {
@@ -729,7 +779,11 @@ fn f64_list(array: &ListArray, row: usize) -> Vec<f64> {
         return Vec::new();
     }
     let values = array.value(row);
-    values.as_any().downcast_ref::<Float64Array>().map(|a| a.values().to_vec()).unwrap_or_default()
+    values
+        .as_any()
+        .downcast_ref::<Float64Array>()
+        .map(|a| a.values().to_vec())
+        .unwrap_or_default()
 }
 
 fn optional_f64(array: &Float64Array, row: usize) -> Option<f64> {

@@ -85,7 +85,11 @@ impl SignalRequest {
                 builder.finish()?
             }
         };
-        Ok(finished.map(|(batch, (min_time, max_time))| RowBatch { batch, min_time, max_time }))
+        Ok(finished.map(|(batch, (min_time, max_time))| RowBatch {
+            batch,
+            min_time,
+            max_time,
+        }))
     }
 }
 

@@ -20,8 +20,8 @@ use sightline_proto::otlp::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 use super::attributes::{AttributeColumns, AttributeColumnsBuilder};
 use super::blobs::{EventList, LinkList, encode_repeated, encode_resource, encode_scope};
 use super::columns::{
-    DecodedEnvelope, EnvelopeColumns, EnvelopeColumnsBuilder, TextColumn, dictionary_utf8_field,
-    group_by_envelope, service_name_of, typed,
+    DecodedEnvelope, EnvelopeColumns, EnvelopeColumnsBuilder, Enveloped, ResourceGroup, TextColumn,
+    dictionary_utf8_field, group_by_envelope, service_name_of, typed,
 };
 use crate::error::{StorageError, StorageResult};
 
@@ -175,20 +175,28 @@ impl SpanBatchBuilder {
     }
 
     fn append_span(&mut self, span: &Span, service: &str, resource: &[u8], scope: &[u8]) {
-        self.trace_id.append_value(&span.trace_id).expect("validated length");
-        self.span_id.append_value(&span.span_id).expect("validated length");
+        self.trace_id
+            .append_value(&span.trace_id)
+            .expect("validated length");
+        self.span_id
+            .append_value(&span.span_id)
+            .expect("validated length");
         if span.parent_span_id.is_empty() {
             self.parent_span_id.append_null();
         } else {
-            self.parent_span_id.append_value(&span.parent_span_id).expect("validated length");
+            self.parent_span_id
+                .append_value(&span.parent_span_id)
+                .expect("validated length");
         }
         append_optional_text(&mut self.trace_state, &span.trace_state);
         self.flags.append_value(span.flags);
         self.name.append_value(&span.name);
         self.kind.append_value(span.kind);
         self.start.append_value(span.start_time_unix_nano);
-        self.duration
-            .append_value(span.end_time_unix_nano.wrapping_sub(span.start_time_unix_nano) as i64);
+        self.duration.append_value(
+            span.end_time_unix_nano
+                .wrapping_sub(span.start_time_unix_nano) as i64,
+        );
         match &span.status {
             Some(status) => {
                 self.status_code.append_value(status.code);
@@ -199,15 +207,24 @@ impl SpanBatchBuilder {
                 self.status_message.append_null();
             }
         }
-        self.dropped_attributes.append_value(span.dropped_attributes_count);
+        self.dropped_attributes
+            .append_value(span.dropped_attributes_count);
         self.dropped_events.append_value(span.dropped_events_count);
         self.dropped_links.append_value(span.dropped_links_count);
-        append_optional_blob(&mut self.events, (!span.events.is_empty()).then(|| encode_repeated(&span.events)));
-        append_optional_blob(&mut self.links, (!span.links.is_empty()).then(|| encode_repeated(&span.links)));
+        append_optional_blob(
+            &mut self.events,
+            (!span.events.is_empty()).then(|| encode_repeated(&span.events)),
+        );
+        append_optional_blob(
+            &mut self.links,
+            (!span.links.is_empty()).then(|| encode_repeated(&span.links)),
+        );
         self.envelope.append(service, resource, scope);
         self.attributes.append_row(&span.attributes);
         self.min_time = self.min_time.min(span.start_time_unix_nano);
-        self.max_time = self.max_time.max(span.end_time_unix_nano.max(span.start_time_unix_nano));
+        self.max_time = self
+            .max_time
+            .max(span.end_time_unix_nano.max(span.start_time_unix_nano));
     }
 
     /// The finished batch and its (min start, max end) time range; `None` when empty.
@@ -234,7 +251,12 @@ impl SpanBatchBuilder {
             Arc::new(self.events.finish()),
             Arc::new(self.links.finish()),
         ];
-        for (field, array) in self.envelope.finish().into_iter().chain(self.attributes.finish()) {
+        for (field, array) in self
+            .envelope
+            .finish()
+            .into_iter()
+            .chain(self.attributes.finish())
+        {
             fields.push(field);
             columns.push(array);
         }
@@ -307,7 +329,12 @@ impl<'a> SpanColumns<'a> {
             links: typed(batch, col::LINKS)?,
             envelope: EnvelopeColumns::new(batch)?,
             attributes: AttributeColumns::from_columns(
-                batch.schema_ref().fields().iter().map(|f| f.as_ref()).zip(batch.columns()),
+                batch
+                    .schema_ref()
+                    .fields()
+                    .iter()
+                    .map(|f| f.as_ref())
+                    .zip(batch.columns()),
             ),
         })
     }
@@ -351,7 +378,11 @@ impl<'a> SpanColumns<'a> {
 }
 
 pub(crate) fn optional_text(array: &StringArray, row: usize) -> String {
-    if array.is_valid(row) { array.value(row).to_string() } else { String::new() }
+    if array.is_valid(row) {
+        array.value(row).to_string()
+    } else {
+        String::new()
+    }
 }
 
 pub(crate) fn optional_blob(array: &BinaryArray, row: usize) -> Option<&[u8]> {
@@ -360,11 +391,13 @@ pub(crate) fn optional_blob(array: &BinaryArray, row: usize) -> Option<&[u8]> {
 
 /// Rebuilds OTLP `ResourceSpans` from rows of one or more batches: spans are grouped by resource
 /// and scope, in first-seen order.
-pub fn assemble_resource_spans(
-    rows: Vec<(Vec<u8>, Vec<u8>, Span)>,
-) -> StorageResult<Vec<ResourceSpans>> {
+pub fn assemble_resource_spans(rows: Vec<Enveloped<Span>>) -> StorageResult<Vec<ResourceSpans>> {
     let mut out = Vec::new();
-    for (resource_blob, scopes) in group_by_envelope(rows) {
+    for ResourceGroup {
+        resource: resource_blob,
+        scopes,
+    } in group_by_envelope(rows)
+    {
         let mut resource_spans = None;
         for (scope_blob, spans) in scopes {
             let envelope = DecodedEnvelope::decode(&resource_blob, &scope_blob)?;
@@ -385,15 +418,15 @@ pub fn assemble_resource_spans(
 }
 
 /// Reads every span of `batch` at `rows` as (resource blob, scope blob, span).
-pub fn spans_at(batch: &RecordBatch, rows: &[usize]) -> StorageResult<Vec<(Vec<u8>, Vec<u8>, Span)>> {
+pub fn spans_at(batch: &RecordBatch, rows: &[usize]) -> StorageResult<Vec<Enveloped<Span>>> {
     let columns = SpanColumns::new(batch)?;
     rows.iter()
         .map(|&row| {
-            Ok((
-                columns.envelope.resource_blob(row).to_vec(),
-                columns.envelope.scope_blob(row).to_vec(),
-                columns.span(row)?,
-            ))
+            Ok(Enveloped {
+                resource: columns.envelope.resource_blob(row).to_vec(),
+                scope: columns.envelope.scope_blob(row).to_vec(),
+                item: columns.span(row)?,
+            })
         })
         .collect()
 }

@@ -18,7 +18,9 @@ use crate::head::Head;
 const MEMORY_PRESSURE_FRACTION: f64 = 0.5;
 
 /// Starts the task that cuts and writes blocks; stop it by sending `true`.
-pub(crate) fn spawn_background(inner: Arc<Inner>) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+pub(crate) fn spawn_background(
+    inner: Arc<Inner>,
+) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
     let (stop_sender, mut stop) = watch::channel(false);
     let task = tokio::spawn(async move {
         let mut backoff = Duration::from_secs(1);
@@ -76,11 +78,14 @@ fn cut_due_heads(inner: &Inner) {
             largest = Some((bytes, slot));
         }
     }
-    if inner.memory.buffered_above(MEMORY_PRESSURE_FRACTION) {
-        if let Some((bytes, slot)) = largest {
-            tracing::info!(head_bytes = bytes, "memory pressure: cutting the largest head early");
-            freeze(&slot);
-        }
+    if inner.memory.buffered_above(MEMORY_PRESSURE_FRACTION)
+        && let Some((bytes, slot)) = largest
+    {
+        tracing::info!(
+            head_bytes = bytes,
+            "memory pressure: cutting the largest head early"
+        );
+        freeze(&slot);
     }
 }
 
@@ -90,14 +95,18 @@ async fn write_frozen_heads(inner: &Inner) -> StorageResult<()> {
     let _serialized = inner.flush_lock.lock().await;
     for (key, slot) in inner.heads.all() {
         loop {
-            let Some(head) = slot.read().flushing.first().cloned() else { break };
+            let Some(head) = slot.read().flushing.first().cloned() else {
+                break;
+            };
             write_block(inner, &key, &head).await?;
             slot.write().flushing.retain(|h| !Arc::ptr_eq(h, &head));
             inner.memory.release_buffered(head.bytes());
         }
     }
     let heads = Arc::clone(&inner.heads);
-    inner.wal.truncate_with(Box::new(move || heads.min_lsn().unwrap_or(u64::MAX)));
+    inner
+        .wal
+        .truncate_with(Box::new(move || heads.min_lsn().unwrap_or(u64::MAX)));
     Ok(())
 }
 
@@ -112,7 +121,13 @@ async fn write_block(inner: &Inner, (tenant, signal): &HeadKey, head: &Head) -> 
     let options = inner.config.block.clone();
     let (tenant_for_encode, signal_for_encode) = (tenant.clone(), *signal);
     let encoded = tokio::task::spawn_blocking(move || {
-        encode_block(&tenant_for_encode, signal_for_encode, &batches, coverage, &options)
+        encode_block(
+            &tenant_for_encode,
+            signal_for_encode,
+            &batches,
+            coverage,
+            &options,
+        )
     })
     .await??;
     let encode_time = started.elapsed();
@@ -128,7 +143,12 @@ async fn write_block(inner: &Inner, (tenant, signal): &HeadKey, head: &Head) -> 
         total_ms = started.elapsed().as_millis() as u64,
         "block written"
     );
-    let handle = BlockHandle::new(inner.storage.clone(), meta, encoded.bloom, encoded.trace_index)?;
+    let handle = BlockHandle::new(
+        inner.storage.clone(),
+        meta,
+        encoded.bloom,
+        encoded.trace_index,
+    )?;
     inner.blocks.add(Arc::new(handle));
     inner.stats.blocks_written[signal_index(*signal)].fetch_add(1, Ordering::Relaxed);
     Ok(())

@@ -59,7 +59,11 @@ impl Heads {
 
     /// Every slot.
     pub fn all(&self) -> Vec<(HeadKey, Arc<RwLock<HeadSlot>>)> {
-        self.slots.read().iter().map(|(k, v)| (k.clone(), Arc::clone(v))).collect()
+        self.slots
+            .read()
+            .iter()
+            .map(|(k, v)| (k.clone(), Arc::clone(v)))
+            .collect()
     }
 
     /// Adds the rows of WAL record `lsn` to the active head of `key`. Called in LSN order (from
@@ -69,7 +73,10 @@ impl Heads {
         let (grown, due) = {
             let mut slot = slot.write();
             let grown = slot.active.append(rows, lsn, key.1 == Signal::Traces);
-            (grown, slot.active.rows() >= self.max_rows || slot.active.bytes() >= self.max_bytes)
+            (
+                grown,
+                slot.active.rows() >= self.max_rows || slot.active.bytes() >= self.max_bytes,
+            )
         };
         self.memory.add_buffered(grown);
         if due {
@@ -100,7 +107,9 @@ impl Heads {
                 continue;
             }
             let slot = slot.read();
-            for head in std::iter::once(&slot.active).chain(slot.flushing.iter().map(|h| h.as_ref())) {
+            for head in
+                std::iter::once(&slot.active).chain(slot.flushing.iter().map(|h| h.as_ref()))
+            {
                 rows += head.rows() as u64;
                 bytes += head.bytes() as u64;
             }

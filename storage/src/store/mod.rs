@@ -45,7 +45,11 @@ pub struct CutPolicy {
 
 impl Default for CutPolicy {
     fn default() -> Self {
-        Self { max_block_rows: 1_000_000, max_head_bytes: 256 << 20, max_block_age: Duration::from_secs(300) }
+        Self {
+            max_block_rows: 1_000_000,
+            max_head_bytes: 256 << 20,
+            max_block_age: Duration::from_secs(300),
+        }
     }
 }
 
@@ -141,11 +145,14 @@ pub(crate) struct Inner {
     flush_lock: tokio::sync::Mutex<()>,
 }
 
+/// The block-writing task and the sender that stops it.
+type BackgroundTask = (watch::Sender<bool>, tokio::task::JoinHandle<()>);
+
 /// The storage engine. Cheap to clone.
 #[derive(Clone)]
 pub struct TelemetryStore {
     inner: Arc<Inner>,
-    shutdown: Arc<parking_lot::Mutex<Option<(watch::Sender<bool>, tokio::task::JoinHandle<()>)>>>,
+    shutdown: Arc<parking_lot::Mutex<Option<BackgroundTask>>>,
 }
 
 impl TelemetryStore {
@@ -163,14 +170,23 @@ impl TelemetryStore {
             (Some(_), Some(raw)) => raw,
             (Some(_), None) => request.encode_to_vec(),
         };
-        Ok(PreparedAppend { tenant, signal: request.signal(), rows, payload })
+        Ok(PreparedAppend {
+            tenant,
+            signal: request.signal(),
+            rows,
+            payload,
+        })
     }
 
     /// Makes a prepared request durable (WAL fsync) and visible (head), then returns.
     pub async fn commit(&self, prepared: PreparedAppend) -> StorageResult<()> {
-        let Some(rows) = prepared.rows else { return Ok(()) };
+        let Some(rows) = prepared.rows else {
+            return Ok(());
+        };
         if self.inner.closing.load(Ordering::Acquire) {
-            return Err(StorageError::Unavailable("the store is shutting down".into()));
+            return Err(StorageError::Unavailable(
+                "the store is shutting down".into(),
+            ));
         }
         let (sender, receiver) = oneshot::channel();
         let heads = Arc::clone(&self.inner.heads);
@@ -190,7 +206,8 @@ impl TelemetryStore {
         receiver
             .await
             .map_err(|_| StorageError::Unavailable("the WAL writer stopped".into()))??;
-        self.inner.stats.rows_appended[signal_index(prepared.signal)].fetch_add(row_count, Ordering::Relaxed);
+        self.inner.stats.rows_appended[signal_index(prepared.signal)]
+            .fetch_add(row_count, Ordering::Relaxed);
         Ok(())
     }
 

@@ -35,9 +35,15 @@ impl TelemetryStore {
         time_range: Option<(u64, u64)>,
     ) -> StorageResult<TraceLookup> {
         let mut parts = Vec::new();
-        if let Some(slot) = self.inner.heads.existing_slot(&(tenant.clone(), Signal::Traces)) {
+        if let Some(slot) = self
+            .inner
+            .heads
+            .existing_slot(&(tenant.clone(), Signal::Traces))
+        {
             let slot = slot.read();
-            for head in std::iter::once(&slot.active).chain(slot.flushing.iter().map(|h| h.as_ref())) {
+            for head in
+                std::iter::once(&slot.active).chain(slot.flushing.iter().map(|h| h.as_ref()))
+            {
                 for (batch, rows) in head.trace_rows(trace_id) {
                     parts.push((batch.batch.clone(), rows));
                 }
@@ -52,8 +58,10 @@ impl TelemetryStore {
             .filter(|b| time_range.is_none_or(|(start, end)| b.meta.overlaps(start, end)))
             .collect();
         let considered = candidates.len();
-        let inspected: Vec<Arc<BlockHandle>> =
-            candidates.into_iter().filter(|b| b.may_contain_trace(trace_id)).collect();
+        let inspected: Vec<Arc<BlockHandle>> = candidates
+            .into_iter()
+            .filter(|b| b.may_contain_trace(trace_id))
+            .collect();
         let reads = inspected.iter().map(|block| async move {
             let index = block.trace_index().await?;
             match index.rows_of(trace_id) {
@@ -71,14 +79,14 @@ impl TelemetryStore {
         let mut items = Vec::new();
         let mut seen = HashSet::new();
         for (batch, rows) in parts {
-            for (resource, scope, span) in spans_at(&batch, &rows)? {
+            for enveloped in spans_at(&batch, &rows)? {
                 // A retried export can store a span twice; keep one copy (as Tempo does).
-                if seen.insert(span.span_id.clone()) {
-                    items.push((resource, scope, span));
+                if seen.insert(enveloped.item.span_id.clone()) {
+                    items.push(enveloped);
                 }
             }
         }
-        items.sort_by_key(|(_, _, span)| span.start_time_unix_nano);
+        items.sort_by_key(|enveloped| enveloped.item.start_time_unix_nano);
         let spans = items.len();
         Ok(TraceLookup {
             resource_spans: assemble_resource_spans(items)?,

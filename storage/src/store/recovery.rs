@@ -36,7 +36,8 @@ const WAL_ID_FILE: &str = "wal.id";
 
 /// Reads the WAL's identity, creating it for a new WAL directory.
 fn wal_id(dir: &Path) -> StorageResult<String> {
-    std::fs::create_dir_all(dir).map_err(|e| StorageError::io(format!("creating {}", dir.display()), e))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| StorageError::io(format!("creating {}", dir.display()), e))?;
     let path = dir.join(WAL_ID_FILE);
     match std::fs::read_to_string(&path) {
         Ok(id) if !id.trim().is_empty() => return Ok(id.trim().to_string()),
@@ -96,7 +97,10 @@ impl TelemetryStore {
                 let tenant = TenantId::new(&record.tenant)
                     .map_err(|e| StorageError::corrupt("WAL record", e.to_string()))?;
                 let ranges = covered.get(&(record.tenant.clone(), record.signal));
-                if ranges.is_some_and(|r| r.iter().any(|(min, max)| (*min..=*max).contains(&record.lsn))) {
+                if ranges.is_some_and(|r| {
+                    r.iter()
+                        .any(|(min, max)| (*min..=*max).contains(&record.lsn))
+                }) {
                     skipped += 1;
                     return Ok(());
                 }
@@ -140,12 +144,18 @@ impl TelemetryStore {
             flush_lock: tokio::sync::Mutex::new(()),
         });
         let background = flush::spawn_background(Arc::clone(&inner));
-        let store = TelemetryStore { inner, shutdown: Arc::new(parking_lot::Mutex::new(Some(background))) };
+        let store = TelemetryStore {
+            inner,
+            shutdown: Arc::new(parking_lot::Mutex::new(Some(background))),
+        };
         Ok((store, report))
     }
 
     /// Opens a store with blocks on the local filesystem under `<data_dir>/blocks`.
-    pub async fn open_local(config: StoreConfig, memory: Arc<MemoryBudget>) -> StorageResult<(Self, RecoveryReport)> {
+    pub async fn open_local(
+        config: StoreConfig,
+        memory: Arc<MemoryBudget>,
+    ) -> StorageResult<(Self, RecoveryReport)> {
         let storage = BlockStorage::local(config.blocks_dir())?;
         Self::open(config, storage, memory).await
     }

@@ -8,7 +8,9 @@ fn config(dir: &std::path::Path) -> StoreConfig {
 }
 
 async fn open(dir: &std::path::Path) -> (TelemetryStore, RecoveryReport) {
-    TelemetryStore::open_local(config(dir), MemoryBudget::new(1 << 30)).await.unwrap()
+    TelemetryStore::open_local(config(dir), MemoryBudget::new(1 << 30))
+        .await
+        .unwrap()
 }
 
 async fn append(store: &TelemetryStore, tenant: &TenantId, request: SignalRequest) {
@@ -17,7 +19,11 @@ async fn append(store: &TelemetryStore, tenant: &TenantId, request: SignalReques
 }
 
 fn trace_id() -> [u8; 16] {
-    rich_trace_request().resource_spans[0].scope_spans[0].spans[0].trace_id.clone().try_into().unwrap()
+    rich_trace_request().resource_spans[0].scope_spans[0].spans[0]
+        .trace_id
+        .clone()
+        .try_into()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -38,7 +44,14 @@ async fn committed_spans_are_readable_at_once_then_from_a_block() {
     assert_eq!(found.spans, 3);
     assert_eq!(found.blocks_inspected, 1);
     // A time range that excludes the block skips it.
-    let missed = store.find_trace(&tenant, &trace_id(), Some((2_000_000_000_000_000_000, 3_000_000_000_000_000_000))).await.unwrap();
+    let missed = store
+        .find_trace(
+            &tenant,
+            &trace_id(),
+            Some((2_000_000_000_000_000_000, 3_000_000_000_000_000_000)),
+        )
+        .await
+        .unwrap();
     assert_eq!((missed.spans, missed.blocks_considered), (0, 0));
     // Unknown ids are answered by the bloom filter without reading the block (almost always).
     let unknown = store.find_trace(&tenant, &[0x42; 16], None).await.unwrap();
@@ -72,7 +85,12 @@ async fn records_already_in_blocks_are_not_replayed_twice() {
         let (store, _) = open(dir.path()).await;
         append(&store, &tenant, SignalRequest::Traces(rich_trace_request())).await;
         store.flush().await.unwrap();
-        append(&store, &tenant, SignalRequest::Metrics(rich_metrics_request())).await;
+        append(
+            &store,
+            &tenant,
+            SignalRequest::Metrics(rich_metrics_request()),
+        )
+        .await;
         store.abandon().await;
     }
     let (store, report) = open(dir.path()).await;
@@ -91,10 +109,19 @@ async fn tenants_never_see_each_other() {
     let a = TenantId::new("a").unwrap();
     let b = TenantId::new("b").unwrap();
     append(&store, &a, SignalRequest::Traces(rich_trace_request())).await;
-    assert_eq!(store.find_trace(&b, &trace_id(), None).await.unwrap().spans, 0);
+    assert_eq!(
+        store.find_trace(&b, &trace_id(), None).await.unwrap().spans,
+        0
+    );
     store.flush().await.unwrap();
-    assert_eq!(store.find_trace(&b, &trace_id(), None).await.unwrap().spans, 0);
-    assert_eq!(store.find_trace(&a, &trace_id(), None).await.unwrap().spans, 3);
+    assert_eq!(
+        store.find_trace(&b, &trace_id(), None).await.unwrap().spans,
+        0
+    );
+    assert_eq!(
+        store.find_trace(&a, &trace_id(), None).await.unwrap().spans,
+        3
+    );
     assert!(dir.path().join("blocks/a/traces").exists());
     assert!(!dir.path().join("blocks/b").exists());
     store.shutdown().await.unwrap();
@@ -110,14 +137,23 @@ async fn unfinished_blocks_are_deleted_and_blocks_reload() {
         store.shutdown().await.unwrap();
     }
     // A block directory without meta.json, as a crash during a block write leaves it.
-    let orphan = dir.path().join("blocks/single-tenant/traces/0190f5a2-0000-7000-8000-000000000000");
+    let orphan = dir
+        .path()
+        .join("blocks/single-tenant/traces/0190f5a2-0000-7000-8000-000000000000");
     std::fs::create_dir_all(&orphan).unwrap();
     std::fs::write(orphan.join("data.parquet"), b"partial").unwrap();
     let (store, report) = open(dir.path()).await;
     assert_eq!(report.blocks.orphans_deleted, 1);
     assert_eq!(report.blocks.blocks, 1);
     assert!(!orphan.exists());
-    assert_eq!(store.find_trace(&tenant, &trace_id(), None).await.unwrap().spans, 3);
+    assert_eq!(
+        store
+            .find_trace(&tenant, &trace_id(), None)
+            .await
+            .unwrap()
+            .spans,
+        3
+    );
     store.shutdown().await.unwrap();
 }
 
@@ -126,7 +162,9 @@ async fn heads_are_cut_when_they_reach_the_row_limit() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = config(dir.path());
     config.cut.max_block_rows = 4;
-    let (store, _) = TelemetryStore::open_local(config, MemoryBudget::new(1 << 30)).await.unwrap();
+    let (store, _) = TelemetryStore::open_local(config, MemoryBudget::new(1 << 30))
+        .await
+        .unwrap();
     let tenant = TenantId::single_tenant();
     append(&store, &tenant, SignalRequest::Traces(rich_trace_request())).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);

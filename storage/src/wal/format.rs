@@ -37,14 +37,19 @@ pub fn segment_header() -> [u8; SEGMENT_HEADER_LEN] {
 /// Checks a segment header; returns a description of the problem if it is not valid.
 pub fn check_segment_header(header: &[u8]) -> Result<(), String> {
     if header.len() < SEGMENT_HEADER_LEN {
-        return Err(format!("segment header is {} bytes, expected {SEGMENT_HEADER_LEN}", header.len()));
+        return Err(format!(
+            "segment header is {} bytes, expected {SEGMENT_HEADER_LEN}",
+            header.len()
+        ));
     }
     if &header[..8] != SEGMENT_MAGIC {
         return Err("segment does not start with the SIGHTWAL magic".to_string());
     }
     let version = u32::from_le_bytes(header[8..12].try_into().expect("4 bytes"));
     if version != FORMAT_VERSION {
-        return Err(format!("segment format version {version} is not supported (expected {FORMAT_VERSION})"));
+        return Err(format!(
+            "segment format version {version} is not supported (expected {FORMAT_VERSION})"
+        ));
     }
     Ok(())
 }
@@ -78,7 +83,10 @@ pub struct WalRecord {
 
 /// Appends the encoded record to `out`.
 pub fn encode_record(out: &mut Vec<u8>, lsn: u64, signal: Signal, tenant: &str, payload: &[u8]) {
-    debug_assert!(tenant.len() <= u8::MAX as usize, "tenant ids are at most 150 bytes");
+    debug_assert!(
+        tenant.len() <= u8::MAX as usize,
+        "tenant ids are at most 150 bytes"
+    );
     let body_len = 8 + 1 + 1 + tenant.len() + payload.len();
     let start = out.len();
     out.reserve(RECORD_HEADER_LEN + body_len);
@@ -112,7 +120,7 @@ pub fn decode_record(buf: &[u8]) -> DecodeOutcome {
     }
     let body_len = u32::from_le_bytes(buf[0..4].try_into().expect("4 bytes")) as usize;
     let crc = u32::from_le_bytes(buf[4..8].try_into().expect("4 bytes"));
-    if body_len > MAX_RECORD_BODY || body_len < 10 {
+    if !(10..=MAX_RECORD_BODY).contains(&body_len) {
         return DecodeOutcome::Corrupt(format!("record length {body_len} is out of range"));
     }
     let Some(body) = buf.get(RECORD_HEADER_LEN..RECORD_HEADER_LEN + body_len) else {
@@ -154,7 +162,9 @@ mod tests {
     #[test]
     fn record_round_trip() {
         let bytes = encoded(42);
-        let DecodeOutcome::Record(record, len) = decode_record(&bytes) else { panic!() };
+        let DecodeOutcome::Record(record, len) = decode_record(&bytes) else {
+            panic!()
+        };
         assert_eq!(len, bytes.len());
         assert_eq!(record.lsn, 42);
         assert_eq!(record.signal, Signal::Logs);
@@ -166,7 +176,11 @@ mod tests {
     fn every_truncation_is_incomplete() {
         let bytes = encoded(1);
         for cut in 0..bytes.len() {
-            assert_eq!(decode_record(&bytes[..cut]), DecodeOutcome::Incomplete, "cut at {cut}");
+            assert_eq!(
+                decode_record(&bytes[..cut]),
+                DecodeOutcome::Incomplete,
+                "cut at {cut}"
+            );
         }
     }
 
@@ -176,7 +190,10 @@ mod tests {
         for index in RECORD_HEADER_LEN..bytes.len() {
             let mut damaged = bytes.clone();
             damaged[index] ^= 0x10;
-            assert!(matches!(decode_record(&damaged), DecodeOutcome::Corrupt(_)), "byte {index}");
+            assert!(
+                matches!(decode_record(&damaged), DecodeOutcome::Corrupt(_)),
+                "byte {index}"
+            );
         }
     }
 
@@ -210,8 +227,20 @@ mod tests {
         ];
         let mut out = Vec::new();
         encode_record(&mut out, 5, Signal::Traces, "t", b"paylo");
-        assert_eq!(out, golden, "encoding changed: bump FORMAT_VERSION and keep reading v1");
-        let DecodeOutcome::Record(record, _) = decode_record(golden) else { panic!() };
-        assert_eq!((record.lsn, record.tenant.as_str(), record.payload.as_slice()), (5, "t", &b"paylo"[..]));
+        assert_eq!(
+            out, golden,
+            "encoding changed: bump FORMAT_VERSION and keep reading v1"
+        );
+        let DecodeOutcome::Record(record, _) = decode_record(golden) else {
+            panic!()
+        };
+        assert_eq!(
+            (
+                record.lsn,
+                record.tenant.as_str(),
+                record.payload.as_slice()
+            ),
+            (5, "t", &b"paylo"[..])
+        );
     }
 }

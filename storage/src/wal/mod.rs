@@ -48,7 +48,11 @@ pub struct WalConfig {
 impl WalConfig {
     /// Defaults for a WAL in `dir`: 64 MiB segments, fsync on.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into(), segment_bytes: 64 << 20, fsync: true }
+        Self {
+            dir: dir.into(),
+            segment_bytes: 64 << 20,
+            fsync: true,
+        }
     }
 }
 
@@ -72,7 +76,12 @@ pub struct WalStats {
 }
 
 enum Command {
-    Append { signal: Signal, tenant: String, payload: Vec<u8>, done: DurableCallback },
+    Append {
+        signal: Signal,
+        tenant: String,
+        payload: Vec<u8>,
+        done: DurableCallback,
+    },
     Truncate(SafePoint),
     Shutdown,
 }
@@ -91,23 +100,42 @@ impl Wal {
     fn start(config: WalConfig, segments: SegmentSet, stats: Arc<WalStats>) -> StorageResult<Self> {
         let (sender, receiver) = mpsc::channel();
         let failed = Arc::new(AtomicBool::new(false));
-        let writer = Writer { config, segments, stats: Arc::clone(&stats), failed: Arc::clone(&failed) };
+        let writer = Writer {
+            config,
+            segments,
+            stats: Arc::clone(&stats),
+            failed: Arc::clone(&failed),
+        };
         let thread = thread::Builder::new()
             .name("sightline-wal".into())
             .spawn(move || writer.run(receiver))
             .map_err(|e| StorageError::io("starting the WAL writer thread", e))?;
-        Ok(Self { sender, thread: Some(thread), stats, failed })
+        Ok(Self {
+            sender,
+            thread: Some(thread),
+            stats,
+            failed,
+        })
     }
 
     /// Queues a record; `done` runs on the writer thread once it is durable.
     pub fn append(&self, signal: Signal, tenant: &str, payload: Vec<u8>, done: DurableCallback) {
         if self.failed.load(Ordering::Acquire) {
-            done(Err(StorageError::Unavailable("the WAL failed an earlier write".into())));
+            done(Err(StorageError::Unavailable(
+                "the WAL failed an earlier write".into(),
+            )));
             return;
         }
-        let command = Command::Append { signal, tenant: tenant.to_string(), payload, done };
+        let command = Command::Append {
+            signal,
+            tenant: tenant.to_string(),
+            payload,
+            done,
+        };
         if let Err(mpsc::SendError(Command::Append { done, .. })) = self.sender.send(command) {
-            done(Err(StorageError::Unavailable("the WAL writer has stopped".into())));
+            done(Err(StorageError::Unavailable(
+                "the WAL writer has stopped".into(),
+            )));
         }
     }
 
@@ -151,7 +179,9 @@ pub fn open(
 ) -> StorageResult<(Wal, ReplayStats)> {
     let stats = Arc::new(WalStats::default());
     let (segments, replay_stats) = replay::replay(&config.dir, on_record)?;
-    stats.corruptions.store(replay_stats.corrupt_records, Ordering::Relaxed);
+    stats
+        .corruptions
+        .store(replay_stats.corrupt_records, Ordering::Relaxed);
     let segments = segments.start_writing(&config.dir, min_next_lsn)?;
     segments.publish(&stats);
     let wal = Wal::start(config, segments, stats)?;
@@ -175,7 +205,12 @@ impl Writer {
             let mut next = Some(first);
             while let Some(command) = next.take() {
                 match command {
-                    Command::Append { signal, tenant, payload, done } => {
+                    Command::Append {
+                        signal,
+                        tenant,
+                        payload,
+                        done,
+                    } => {
                         let lsn = self.segments.take_lsn();
                         format::encode_record(&mut buffer, lsn, signal, &tenant, &payload);
                         pending.push((lsn, done));
@@ -215,11 +250,16 @@ impl Writer {
         let outcome = self
             .segments
             .write_active(buffer, self.config.fsync)
-            .and_then(|()| self.segments.rotate_if_larger_than(&self.config.dir, self.config.segment_bytes));
+            .and_then(|()| {
+                self.segments
+                    .rotate_if_larger_than(&self.config.dir, self.config.segment_bytes)
+            });
         match outcome {
             Ok(()) => {
                 self.stats.records.fetch_add(records, Ordering::Relaxed);
-                self.stats.bytes.fetch_add(buffer.len() as u64, Ordering::Relaxed);
+                self.stats
+                    .bytes
+                    .fetch_add(buffer.len() as u64, Ordering::Relaxed);
                 self.stats.syncs.fetch_add(1, Ordering::Relaxed);
                 self.stats
                     .sync_micros

@@ -33,7 +33,8 @@ pub(crate) fn replay(
     dir: &Path,
     mut on_record: impl FnMut(WalRecord) -> StorageResult<()>,
 ) -> StorageResult<(SegmentSet, ReplayStats)> {
-    std::fs::create_dir_all(dir).map_err(|e| StorageError::io(format!("creating {}", dir.display()), e))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| StorageError::io(format!("creating {}", dir.display()), e))?;
     let mut names: Vec<(u64, String)> = std::fs::read_dir(dir)
         .map_err(|e| StorageError::io(format!("listing {}", dir.display()), e))?
         .filter_map(|entry| entry.ok())
@@ -49,7 +50,8 @@ pub(crate) fn replay(
     let mut next_lsn = 1;
     for (first_lsn, name) in names {
         let path = dir.join(&name);
-        let bytes = std::fs::read(&path).map_err(|e| StorageError::io(format!("reading {}", path.display()), e))?;
+        let bytes = std::fs::read(&path)
+            .map_err(|e| StorageError::io(format!("reading {}", path.display()), e))?;
         stats.segments += 1;
         next_lsn = next_lsn.max(first_lsn);
         let valid_len = replay_segment(&path, &bytes, &mut stats, &mut next_lsn, &mut on_record);
@@ -57,7 +59,11 @@ pub(crate) fn replay(
             stats.truncated_bytes += (bytes.len() - valid_len) as u64;
             truncate(&path, valid_len as u64)?;
         }
-        sealed.push(SealedSegment { first_lsn, path, bytes: valid_len as u64 });
+        sealed.push(SealedSegment {
+            first_lsn,
+            path,
+            bytes: valid_len as u64,
+        });
     }
     sync_dir(dir)?;
     stats.last_lsn = next_lsn.saturating_sub(1);
@@ -116,8 +122,12 @@ fn replay_segment(
 
 fn truncate(path: &Path, len: u64) -> StorageResult<()> {
     let context = || format!("truncating {}", path.display());
-    let file = OpenOptions::new().write(true).open(path).map_err(|e| StorageError::io(context(), e))?;
+    let file = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| StorageError::io(context(), e))?;
     // A segment shorter than its header gets an empty file; replay treats it as empty.
-    file.set_len(len).map_err(|e| StorageError::io(context(), e))?;
+    file.set_len(len)
+        .map_err(|e| StorageError::io(context(), e))?;
     file.sync_all().map_err(|e| StorageError::io(context(), e))
 }

@@ -35,7 +35,11 @@ pub(crate) struct SegmentSet {
 impl SegmentSet {
     /// Segments found on disk by replay; the next record gets `next_lsn`.
     pub fn from_replay(sealed: Vec<SealedSegment>, next_lsn: u64) -> Self {
-        Self { sealed, active: None, next_lsn }
+        Self {
+            sealed,
+            active: None,
+            next_lsn,
+        }
     }
 
     /// Opens a fresh active segment; LSNs continue from at least `min_next_lsn`.
@@ -54,11 +58,18 @@ impl SegmentSet {
             .write(true)
             .open(&path)
             .map_err(|e| StorageError::io(context(), e))?;
-        file.write_all(&segment_header()).map_err(|e| StorageError::io(context(), e))?;
-        file.sync_all().map_err(|e| StorageError::io(context(), e))?;
+        file.write_all(&segment_header())
+            .map_err(|e| StorageError::io(context(), e))?;
+        file.sync_all()
+            .map_err(|e| StorageError::io(context(), e))?;
         sync_dir(dir)?;
         let bytes = segment_header().len() as u64;
-        self.active = Some(ActiveSegment { first_lsn: self.next_lsn, path, file, bytes });
+        self.active = Some(ActiveSegment {
+            first_lsn: self.next_lsn,
+            path,
+            file,
+            bytes,
+        });
         Ok(())
     }
 
@@ -71,11 +82,20 @@ impl SegmentSet {
 
     /// Appends encoded records to the active segment and makes them durable.
     pub fn write_active(&mut self, buffer: &[u8], fsync: bool) -> StorageResult<()> {
-        let active = self.active.as_mut().expect("an active segment while writing");
+        let active = self
+            .active
+            .as_mut()
+            .expect("an active segment while writing");
         let context = || format!("writing WAL segment {}", active.path.display());
-        active.file.write_all(buffer).map_err(|e| StorageError::io(context(), e))?;
+        active
+            .file
+            .write_all(buffer)
+            .map_err(|e| StorageError::io(context(), e))?;
         if fsync {
-            active.file.sync_data().map_err(|e| StorageError::io(context(), e))?;
+            active
+                .file
+                .sync_data()
+                .map_err(|e| StorageError::io(context(), e))?;
         }
         active.bytes += buffer.len() as u64;
         Ok(())
@@ -83,12 +103,18 @@ impl SegmentSet {
 
     /// Seals the active segment and opens a new one when it has grown past `limit` bytes.
     pub fn rotate_if_larger_than(&mut self, dir: &Path, limit: u64) -> StorageResult<()> {
-        let Some(active) = &self.active else { return Ok(()) };
+        let Some(active) = &self.active else {
+            return Ok(());
+        };
         if active.bytes < limit {
             return Ok(());
         }
         let active = self.active.take().expect("checked above");
-        self.sealed.push(SealedSegment { first_lsn: active.first_lsn, path: active.path, bytes: active.bytes });
+        self.sealed.push(SealedSegment {
+            first_lsn: active.first_lsn,
+            path: active.path,
+            bytes: active.bytes,
+        });
         self.open_active(dir)
     }
 
@@ -111,7 +137,10 @@ impl SegmentSet {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => {
-                    return Err(StorageError::io(format!("deleting {}", segment.path.display()), e));
+                    return Err(StorageError::io(
+                        format!("deleting {}", segment.path.display()),
+                        e,
+                    ));
                 }
             }
             deleted += 1;
@@ -130,6 +159,9 @@ impl SegmentSet {
         let active_bytes = self.active.as_ref().map_or(0, |a| a.bytes);
         let bytes: u64 = self.sealed.iter().map(|s| s.bytes).sum::<u64>() + active_bytes;
         stats.disk_bytes.store(bytes, Ordering::Relaxed);
-        stats.segments.store((self.sealed.len() + self.active.is_some() as usize) as u64, Ordering::Relaxed);
+        stats.segments.store(
+            (self.sealed.len() + self.active.is_some() as usize) as u64,
+            Ordering::Relaxed,
+        );
     }
 }

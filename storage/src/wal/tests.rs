@@ -15,7 +15,11 @@ fn collect_replay(dir: &Path) -> (Vec<WalRecord>, ReplayStats) {
 }
 
 fn open_wal(dir: &Path, segment_bytes: u64) -> Wal {
-    let config = WalConfig { dir: dir.to_path_buf(), segment_bytes, fsync: true };
+    let config = WalConfig {
+        dir: dir.to_path_buf(),
+        segment_bytes,
+        fsync: true,
+    };
     let (wal, _) = open(config, 0, |_| Ok(())).unwrap();
     wal
 }
@@ -23,12 +27,20 @@ fn open_wal(dir: &Path, segment_bytes: u64) -> Wal {
 /// Appends and waits for durability, returning the LSN.
 fn append_sync(wal: &Wal, tenant: &str, payload: &[u8]) -> u64 {
     let (tx, rx) = mpsc::channel();
-    wal.append(Signal::Traces, tenant, payload.to_vec(), Box::new(move |r| tx.send(r).unwrap()));
+    wal.append(
+        Signal::Traces,
+        tenant,
+        payload.to_vec(),
+        Box::new(move |r| tx.send(r).unwrap()),
+    );
     rx.recv().unwrap().unwrap()
 }
 
 fn segment_paths(dir: &Path) -> Vec<PathBuf> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     paths.sort();
     paths
 }
@@ -37,7 +49,9 @@ fn segment_paths(dir: &Path) -> Vec<PathBuf> {
 fn appended_records_replay_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let mut wal = open_wal(dir.path(), 1 << 20);
-    let lsns: Vec<u64> = (0..10).map(|i| append_sync(&wal, "t", format!("p{i}").as_bytes())).collect();
+    let lsns: Vec<u64> = (0..10)
+        .map(|i| append_sync(&wal, "t", format!("p{i}").as_bytes()))
+        .collect();
     assert_eq!(lsns, (1..=10).collect::<Vec<_>>());
     wal.shutdown();
     let (records, stats) = collect_replay(dir.path());
@@ -90,7 +104,13 @@ fn bad_checksum_stops_the_segment_and_is_counted() {
     bytes[last] ^= 0xff;
     std::fs::write(&path, &bytes).unwrap();
     let (records, stats) = collect_replay(dir.path());
-    assert_eq!(records.iter().map(|r| r.payload.clone()).collect::<Vec<_>>(), vec![b"first".to_vec()]);
+    assert_eq!(
+        records
+            .iter()
+            .map(|r| r.payload.clone())
+            .collect::<Vec<_>>(),
+        vec![b"first".to_vec()]
+    );
     assert_eq!(stats.corrupt_records, 1);
 }
 
@@ -126,7 +146,10 @@ fn concurrent_appends_share_fsyncs() {
     assert_eq!(lsns, (1..=400).collect::<Vec<_>>());
     let stats = wal.stats();
     assert_eq!(stats.records.load(Ordering::Relaxed), 400);
-    assert!(stats.syncs.load(Ordering::Relaxed) < 400, "group commit should batch fsyncs");
+    assert!(
+        stats.syncs.load(Ordering::Relaxed) < 400,
+        "group commit should batch fsyncs"
+    );
 }
 
 #[test]

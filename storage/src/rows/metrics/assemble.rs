@@ -10,7 +10,7 @@ use sightline_proto::otlp::metrics::v1::{
 
 use super::{MetricColumns, MetricType, f64_list, optional_f64, u64_list};
 use crate::error::StorageResult;
-use crate::rows::columns::{DecodedEnvelope, group_by_envelope};
+use crate::rows::columns::{DecodedEnvelope, Enveloped, ResourceGroup, group_by_envelope};
 use arrow::array::Array;
 use arrow::record_batch::RecordBatch;
 
@@ -45,15 +45,15 @@ pub struct MetricPointRow {
 pub fn points_at(
     batch: &RecordBatch,
     rows: &[usize],
-) -> StorageResult<Vec<(Vec<u8>, Vec<u8>, MetricPointRow)>> {
+) -> StorageResult<Vec<Enveloped<MetricPointRow>>> {
     let columns = MetricColumns::new(batch)?;
     rows.iter()
         .map(|&row| {
-            Ok((
-                columns.envelope.resource_blob(row).to_vec(),
-                columns.envelope.scope_blob(row).to_vec(),
-                point_row(&columns, row)?,
-            ))
+            Ok(Enveloped {
+                resource: columns.envelope.resource_blob(row).to_vec(),
+                scope: columns.envelope.scope_blob(row).to_vec(),
+                item: point_row(&columns, row)?,
+            })
         })
         .collect()
 }
@@ -81,7 +81,9 @@ fn point_row(c: &MetricColumns<'_>, row: usize) -> StorageResult<MetricPointRow>
             exemplars: c.exemplars(row)?,
             flags,
             value: if c.value_double.is_valid(row) {
-                Some(number_data_point::Value::AsDouble(c.value_double.value(row)))
+                Some(number_data_point::Value::AsDouble(
+                    c.value_double.value(row),
+                ))
             } else if c.value_int.is_valid(row) {
                 Some(number_data_point::Value::AsInt(c.value_int.value(row)))
             } else {
@@ -103,10 +105,12 @@ fn point_row(c: &MetricColumns<'_>, row: usize) -> StorageResult<MetricPointRow>
         }),
         MetricType::ExponentialHistogram => {
             let buckets = |offset: &arrow::array::Int32Array, counts| {
-                offset.is_valid(row).then(|| exponential_histogram_data_point::Buckets {
-                    offset: offset.value(row),
-                    bucket_counts: u64_list(counts, row),
-                })
+                offset
+                    .is_valid(row)
+                    .then(|| exponential_histogram_data_point::Buckets {
+                        offset: offset.value(row),
+                        bucket_counts: u64_list(counts, row),
+                    })
             };
             Point::Exponential(ExponentialHistogramDataPoint {
                 attributes,
@@ -137,7 +141,10 @@ fn point_row(c: &MetricColumns<'_>, row: usize) -> StorageResult<MetricPointRow>
                 quantile_values: quantiles
                     .into_iter()
                     .zip(values)
-                    .map(|(quantile, value)| summary_data_point::ValueAtQuantile { quantile, value })
+                    .map(|(quantile, value)| summary_data_point::ValueAtQuantile {
+                        quantile,
+                        value,
+                    })
                     .collect(),
                 flags,
             })
@@ -149,10 +156,14 @@ fn point_row(c: &MetricColumns<'_>, row: usize) -> StorageResult<MetricPointRow>
 /// Rebuilds OTLP `ResourceMetrics`: points are grouped under their metric, then scope, then
 /// resource, in first-seen order.
 pub fn assemble_resource_metrics(
-    rows: Vec<(Vec<u8>, Vec<u8>, MetricPointRow)>,
+    rows: Vec<Enveloped<MetricPointRow>>,
 ) -> StorageResult<Vec<ResourceMetrics>> {
     let mut out = Vec::new();
-    for (resource_blob, scopes) in group_by_envelope(rows) {
+    for ResourceGroup {
+        resource: resource_blob,
+        scopes,
+    } in group_by_envelope(rows)
+    {
         let mut resource_metrics: Option<ResourceMetrics> = None;
         for (scope_blob, points) in scopes {
             let envelope = DecodedEnvelope::decode(&resource_blob, &scope_blob)?;
@@ -170,7 +181,10 @@ pub fn assemble_resource_metrics(
             });
             target.scope_metrics.push(ScopeMetrics {
                 scope: envelope.scope,
-                metrics: metrics.into_iter().map(|(key, points)| build_metric(key, points)).collect(),
+                metrics: metrics
+                    .into_iter()
+                    .map(|(key, points)| build_metric(key, points))
+                    .collect(),
                 schema_url: envelope.scope_schema_url,
             });
         }
@@ -187,7 +201,9 @@ fn build_metric(key: MetricKey, points: Vec<Point>) -> Metric {
         })
     };
     let data = match key.metric_type {
-        MetricType::Gauge => metric::Data::Gauge(Gauge { data_points: numbers().collect() }),
+        MetricType::Gauge => metric::Data::Gauge(Gauge {
+            data_points: numbers().collect(),
+        }),
         MetricType::Sum => metric::Data::Sum(Sum {
             data_points: numbers().collect(),
             aggregation_temporality: key.temporality,
@@ -203,16 +219,18 @@ fn build_metric(key: MetricKey, points: Vec<Point>) -> Metric {
                 .collect(),
             aggregation_temporality: key.temporality,
         }),
-        MetricType::ExponentialHistogram => metric::Data::ExponentialHistogram(ExponentialHistogram {
-            data_points: points
-                .iter()
-                .filter_map(|p| match p {
-                    Point::Exponential(e) => Some(e.clone()),
-                    _ => None,
-                })
-                .collect(),
-            aggregation_temporality: key.temporality,
-        }),
+        MetricType::ExponentialHistogram => {
+            metric::Data::ExponentialHistogram(ExponentialHistogram {
+                data_points: points
+                    .iter()
+                    .filter_map(|p| match p {
+                        Point::Exponential(e) => Some(e.clone()),
+                        _ => None,
+                    })
+                    .collect(),
+                aggregation_temporality: key.temporality,
+            })
+        }
         MetricType::Summary => metric::Data::Summary(Summary {
             data_points: points
                 .iter()

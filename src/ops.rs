@@ -1,0 +1,236 @@
+//! Operational endpoints on the query port: `/ready` (200 once every listener accepts and the
+//! store has recovered, 503 while shutting down), `/health`, and `/metrics` in the Prometheus
+//! text format.
+
+use std::fmt::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use http::StatusCode;
+use sightline_collector::OtlpReceiver;
+use sightline_storage::{Signal, TelemetryStore};
+
+/// State of the operational endpoints.
+#[derive(Clone)]
+pub struct OpsState {
+    /// Set once every listener is bound and the store is open; cleared on shutdown.
+    pub ready: Arc<AtomicBool>,
+    /// For store gauges.
+    pub store: TelemetryStore,
+    /// For receiver counters.
+    pub receiver: OtlpReceiver,
+}
+
+/// The `/ready`, `/health` and `/metrics` routes.
+pub fn routes(state: OpsState) -> Router {
+    Router::new()
+        .route("/ready", get(ready))
+        .route("/health", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+async fn ready(State(state): State<OpsState>) -> impl IntoResponse {
+    if state.ready.load(Ordering::Acquire) {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready")
+    }
+}
+
+async fn metrics(State(state): State<OpsState>) -> impl IntoResponse {
+    let mut out = String::with_capacity(8 << 10);
+    state.receiver.telemetry().render(&mut out);
+    render_store(&state.store, &mut out);
+    render_process(&mut out);
+    (
+        [(
+            http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        out,
+    )
+}
+
+fn gauge(out: &mut String, name: &str, help: &str, kind: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+fn render_store(store: &TelemetryStore, out: &mut String) {
+    let wal = store.wal_stats();
+    let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    for (name, help, kind, value) in [
+        (
+            "sightline_wal_records_total",
+            "Records appended to the WAL.",
+            "counter",
+            load(&wal.records),
+        ),
+        (
+            "sightline_wal_bytes_total",
+            "Bytes appended to the WAL.",
+            "counter",
+            load(&wal.bytes),
+        ),
+        (
+            "sightline_wal_fsyncs_total",
+            "WAL fsyncs (each covers a group of records).",
+            "counter",
+            load(&wal.syncs),
+        ),
+        (
+            "sightline_wal_fsync_seconds_total",
+            "Time spent in WAL fsync.",
+            "counter",
+            0,
+        ),
+        (
+            "sightline_wal_disk_bytes",
+            "Bytes in WAL segment files.",
+            "gauge",
+            load(&wal.disk_bytes),
+        ),
+        (
+            "sightline_wal_segments",
+            "WAL segment files.",
+            "gauge",
+            load(&wal.segments),
+        ),
+        (
+            "sightline_wal_corruptions_total",
+            "Corrupt WAL records found at start-up.",
+            "counter",
+            load(&wal.corruptions),
+        ),
+        (
+            "sightline_block_write_failures_total",
+            "Block writes that failed and will be retried.",
+            "counter",
+            load(&store.stats().flush_failures),
+        ),
+    ] {
+        gauge(out, name, help, kind);
+        if name == "sightline_wal_fsync_seconds_total" {
+            let _ = writeln!(out, "{name} {}", load(&wal.sync_micros) as f64 / 1e6);
+        } else {
+            let _ = writeln!(out, "{name} {value}");
+        }
+    }
+    let memory = store.memory();
+    gauge(
+        out,
+        "sightline_memory_limit_bytes",
+        "Memory budget for in-flight and buffered data.",
+        "gauge",
+    );
+    let _ = writeln!(out, "sightline_memory_limit_bytes {}", memory.limit_bytes());
+    gauge(
+        out,
+        "sightline_memory_used_bytes",
+        "Memory accounted against the budget.",
+        "gauge",
+    );
+    let _ = writeln!(
+        out,
+        "sightline_memory_used_bytes{{kind=\"in_flight\"}} {}",
+        memory.in_flight_bytes()
+    );
+    let _ = writeln!(
+        out,
+        "sightline_memory_used_bytes{{kind=\"buffered\"}} {}",
+        memory.buffered_bytes()
+    );
+    gauge(
+        out,
+        "sightline_memory_refusals_total",
+        "Exports refused because the memory budget was exhausted.",
+        "counter",
+    );
+    let _ = writeln!(
+        out,
+        "sightline_memory_refusals_total {}",
+        memory.refused_reservations()
+    );
+
+    gauge(
+        out,
+        "sightline_head_rows",
+        "Rows held in memory, not yet in a block.",
+        "gauge",
+    );
+    for signal in Signal::ALL {
+        let _ = writeln!(
+            out,
+            "sightline_head_rows{{signal=\"{signal}\"}} {}",
+            store.head_totals(signal).0
+        );
+    }
+    gauge(
+        out,
+        "sightline_head_bytes",
+        "Memory held by head rows.",
+        "gauge",
+    );
+    for signal in Signal::ALL {
+        let _ = writeln!(
+            out,
+            "sightline_head_bytes{{signal=\"{signal}\"}} {}",
+            store.head_totals(signal).1
+        );
+    }
+    for (name, help, pick) in [
+        ("sightline_blocks", "Visible blocks.", 0),
+        ("sightline_block_rows", "Rows in visible blocks.", 1),
+        ("sightline_block_bytes", "Bytes of visible blocks.", 2),
+    ] {
+        gauge(out, name, help, "gauge");
+        for signal in Signal::ALL {
+            let counts = store.block_counts(signal);
+            let value = [counts.blocks, counts.rows, counts.bytes][pick];
+            let _ = writeln!(out, "{name}{{signal=\"{signal}\"}} {value}");
+        }
+    }
+    gauge(
+        out,
+        "sightline_blocks_written_total",
+        "Blocks written since start.",
+        "counter",
+    );
+    for (index, signal) in Signal::ALL.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "sightline_blocks_written_total{{signal=\"{signal}\"}} {}",
+            load(&store.stats().blocks_written[index])
+        );
+    }
+}
+
+/// Resident memory from /proc (Linux); absent elsewhere.
+fn render_process(out: &mut String) {
+    let Ok(statm) = std::fs::read_to_string("/proc/self/statm") else {
+        return;
+    };
+    let Some(resident_pages) = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse::<u64>().ok())
+    else {
+        return;
+    };
+    gauge(
+        out,
+        "process_resident_memory_bytes",
+        "Resident memory size in bytes.",
+        "gauge",
+    );
+    let _ = writeln!(
+        out,
+        "process_resident_memory_bytes {}",
+        resident_pages * 4096
+    );
+}

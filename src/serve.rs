@@ -1,0 +1,157 @@
+//! `sightline serve`: open the store (recovering from the WAL), bind the three listeners, serve
+//! until SIGTERM or Ctrl-C, then stop accepting, finish in-flight requests and write every head
+//! to a block.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use sightline_collector::OtlpReceiver;
+use sightline_query::QueryState;
+use sightline_storage::{MemoryBudget, TelemetryStore};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::ops::{self, OpsState};
+
+async fn bind(addr: &str, what: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen for {what} on {addr}"))
+}
+
+/// Resolves when `shutdown` turns true.
+async fn stopped(mut shutdown: watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+async fn termination_signal() {
+    let terminate = async {
+        #[cfg(unix)]
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+}
+
+/// Runs every role until a termination signal.
+pub async fn run(config: Config, demo_spans_per_second: Option<u64>) -> anyhow::Result<()> {
+    let memory = MemoryBudget::new(config.memory_limit_bytes());
+    let (store, _recovery) = TelemetryStore::open_local(config.store_config(), memory)
+        .await
+        .with_context(|| format!("opening storage in {}", config.data_dir.display()))?;
+    let receiver = OtlpReceiver::new(store.clone(), config.receiver.clone());
+
+    let grpc_listener = bind(&config.otlp_grpc_addr, "OTLP/gRPC").await?;
+    let otlp_http_listener = bind(&config.otlp_http_addr, "OTLP/HTTP").await?;
+    let http_listener = bind(&config.http_addr, "the query API").await?;
+    let grpc_addr = grpc_listener.local_addr()?;
+    let otlp_http_addr = otlp_http_listener.local_addr()?;
+    let http_addr = http_listener.local_addr()?;
+
+    let (shutdown, shutdown_watch) = watch::channel(false);
+    let ready = Arc::new(AtomicBool::new(false));
+
+    let grpc_server = tokio::spawn({
+        let routes = sightline_collector::grpc::routes(receiver.clone());
+        let incoming = tokio_stream::wrappers::TcpListenerStream::new(grpc_listener);
+        tonic::transport::Server::builder()
+            .add_routes(routes)
+            .serve_with_incoming_shutdown(incoming, stopped(shutdown_watch.clone()))
+    });
+    let otlp_http_server = tokio::spawn(
+        axum::serve(
+            otlp_http_listener,
+            sightline_collector::http::router(receiver.clone()),
+        )
+        .with_graceful_shutdown(stopped(shutdown_watch.clone()))
+        .into_future(),
+    );
+    let query_state = QueryState {
+        store: store.clone(),
+        multitenancy_enabled: config.receiver.multitenancy_enabled,
+    };
+    let ops_state = OpsState {
+        ready: Arc::clone(&ready),
+        store: store.clone(),
+        receiver: receiver.clone(),
+    };
+    let query_router = sightline_query::router(query_state).merge(ops::routes(ops_state));
+    let query_server = tokio::spawn(
+        axum::serve(http_listener, query_router)
+            .with_graceful_shutdown(stopped(shutdown_watch.clone()))
+            .into_future(),
+    );
+
+    ready.store(true, Ordering::Release);
+    tracing::info!(
+        otlp_grpc = %grpc_addr,
+        otlp_http = %otlp_http_addr,
+        http = %http_addr,
+        data_dir = %config.data_dir.display(),
+        "sightline is ready"
+    );
+
+    let demo = demo_spans_per_second
+        .map(|rate| tokio::spawn(run_demo(grpc_addr, rate, shutdown_watch.clone())));
+
+    termination_signal().await;
+    tracing::info!("shutting down: finishing in-flight requests and writing heads to blocks");
+    ready.store(false, Ordering::Release);
+    let _ = shutdown.send(true);
+    if let Some(demo) = demo {
+        let _ = demo.await;
+    }
+    wait_for_server("OTLP/gRPC", grpc_server).await;
+    wait_for_server("OTLP/HTTP", otlp_http_server).await;
+    wait_for_server("query", query_server).await;
+    store
+        .shutdown()
+        .await
+        .context("writing heads to blocks at shutdown")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_server<E: std::fmt::Display>(
+    name: &str,
+    server: tokio::task::JoinHandle<Result<(), E>>,
+) {
+    match tokio::time::timeout(Duration::from_secs(30), server).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(error))) => tracing::error!(%error, "{name} server failed"),
+        Ok(Err(error)) => tracing::error!(%error, "{name} server task failed"),
+        Err(_) => tracing::warn!("{name} server did not stop within 30 s"),
+    }
+}
+
+/// Demo traffic: the load generator against our own OTLP/gRPC port at a gentle rate.
+async fn run_demo(grpc_addr: SocketAddr, spans_per_second: u64, shutdown: watch::Receiver<bool>) {
+    let port = grpc_addr.port();
+    let options = sightline_bench::loadgen::LoadgenOptions {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        spans_per_second,
+        logs_per_second: (spans_per_second / 4).max(1),
+        connections: 1,
+        metrics_interval: Some(Duration::from_secs(10)),
+        progress_interval: None,
+        ..Default::default()
+    };
+    tracing::info!(spans_per_second, "demo traffic started");
+    match sightline_bench::loadgen::run_loadgen(options, stopped(shutdown)).await {
+        Ok(report) => tracing::info!("demo traffic stopped:\n{report}"),
+        Err(error) => tracing::error!(%error, "demo traffic failed"),
+    }
+}
