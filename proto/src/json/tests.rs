@@ -17,10 +17,12 @@ use crate::otlp::metrics::v1::{
 use crate::otlp::resource::v1::Resource;
 use crate::otlp::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, span};
 
-pub(super) const TRACE_JSON: &[u8] = include_bytes!("testdata/trace.json");
-pub(super) const LOGS_JSON: &[u8] = include_bytes!("testdata/logs.json");
-pub(super) const EVENTS_JSON: &[u8] = include_bytes!("testdata/events.json");
-pub(super) const METRICS_JSON: &[u8] = include_bytes!("testdata/metrics.json");
+pub(super) const TRACE_JSON: &[u8] = include_bytes!("../../../tests/data/otlp-examples/trace.json");
+pub(super) const LOGS_JSON: &[u8] = include_bytes!("../../../tests/data/otlp-examples/logs.json");
+pub(super) const EVENTS_JSON: &[u8] =
+    include_bytes!("../../../tests/data/otlp-examples/events.json");
+pub(super) const METRICS_JSON: &[u8] =
+    include_bytes!("../../../tests/data/otlp-examples/metrics.json");
 
 fn bytes(v: &Value) -> Vec<u8> {
     serde_json::to_vec(v).unwrap()

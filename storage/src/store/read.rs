@@ -41,9 +41,12 @@ impl TelemetryStore {
             .existing_slot(&(tenant.clone(), Signal::Traces))
         {
             let slot = slot.read();
-            for head in
-                std::iter::once(&slot.active).chain(slot.flushing.iter().map(|h| h.as_ref()))
-            {
+            let heads =
+                std::iter::once(&slot.active).chain(slot.flushing.iter().map(|h| h.as_ref()));
+            let in_range = |h: &&crate::head::Head| {
+                time_range.is_none_or(|(start, end)| h.overlaps(start, end))
+            };
+            for head in heads.filter(in_range) {
                 for (batch, rows) in head.trace_rows(trace_id) {
                     parts.push((batch.batch.clone(), rows));
                 }

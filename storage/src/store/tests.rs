@@ -77,13 +77,23 @@ async fn unflushed_data_is_replayed_after_a_crash() {
     store.shutdown().await.unwrap();
 }
 
+/// A crash after a block's meta.json is written but before the WAL segments it covers are
+/// deleted leaves records in the WAL that a block already holds: replay must skip them.
 #[tokio::test]
 async fn records_already_in_blocks_are_not_replayed_twice() {
     let dir = tempfile::tempdir().unwrap();
     let tenant = TenantId::single_tenant();
+    let wal_dir = dir.path().join("wal");
+    let saved = dir.path().join("saved-wal");
     {
         let (store, _) = open(dir.path()).await;
         append(&store, &tenant, SignalRequest::Traces(rich_trace_request())).await;
+        // The WAL as it is before the block is written.
+        std::fs::create_dir_all(&saved).unwrap();
+        for entry in std::fs::read_dir(&wal_dir).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), saved.join(entry.file_name())).unwrap();
+        }
         store.flush().await.unwrap();
         append(
             &store,
@@ -93,12 +103,45 @@ async fn records_already_in_blocks_are_not_replayed_twice() {
         .await;
         store.abandon().await;
     }
+    // Put the deleted segment back, as if the crash came before its deletion.
+    for entry in std::fs::read_dir(&saved).unwrap() {
+        let entry = entry.unwrap();
+        let target = wal_dir.join(entry.file_name());
+        if !target.exists() {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
     let (store, report) = open(dir.path()).await;
     assert_eq!(report.records_already_in_blocks, 1);
     assert_eq!(report.rows_replayed, 9);
     let found = store.find_trace(&tenant, &trace_id(), None).await.unwrap();
     assert_eq!(found.spans, 3, "no duplicate spans from replay");
     assert_eq!(store.head_totals(Signal::Traces).0, 0);
+    store.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_clean_shutdown_leaves_nothing_to_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let tenant = TenantId::single_tenant();
+    {
+        let (store, _) = open(dir.path()).await;
+        append(&store, &tenant, SignalRequest::Traces(rich_trace_request())).await;
+        store.shutdown().await.unwrap();
+    }
+    let (store, report) = open(dir.path()).await;
+    assert_eq!(
+        (report.replay.records, report.records_already_in_blocks),
+        (0, 0)
+    );
+    assert_eq!(
+        store
+            .find_trace(&tenant, &trace_id(), None)
+            .await
+            .unwrap()
+            .spans,
+        3
+    );
     store.shutdown().await.unwrap();
 }
 

@@ -234,7 +234,11 @@ impl Writer {
             }
             for safe_point in truncations {
                 let lsn = safe_point();
-                if let Err(error) = self.segments.delete_sealed_before(lsn) {
+                let outcome = self
+                    .segments
+                    .seal_if_covered(&self.config.dir, lsn)
+                    .and_then(|()| self.segments.delete_sealed_before(lsn));
+                if let Err(error) = outcome {
                     tracing::warn!(%error, "could not delete old WAL segments");
                 }
                 self.segments.publish(&self.stats);

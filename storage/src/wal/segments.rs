@@ -103,13 +103,26 @@ impl SegmentSet {
 
     /// Seals the active segment and opens a new one when it has grown past `limit` bytes.
     pub fn rotate_if_larger_than(&mut self, dir: &Path, limit: u64) -> StorageResult<()> {
-        let Some(active) = &self.active else {
-            return Ok(());
-        };
-        if active.bytes < limit {
-            return Ok(());
+        match &self.active {
+            Some(active) if active.bytes >= limit => self.rotate(dir),
+            _ => Ok(()),
         }
-        let active = self.active.take().expect("checked above");
+    }
+
+    /// When every record written so far lies below `lsn` (all are in blocks), seals the active
+    /// segment if it holds records, so that it can be deleted too.
+    pub fn seal_if_covered(&mut self, dir: &Path, lsn: u64) -> StorageResult<()> {
+        let header = segment_header().len() as u64;
+        let has_records = self.active.as_ref().is_some_and(|a| a.bytes > header);
+        if lsn >= self.next_lsn && has_records {
+            self.rotate(dir)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn rotate(&mut self, dir: &Path) -> StorageResult<()> {
+        let active = self.active.take().expect("an active segment to rotate");
         self.sealed.push(SealedSegment {
             first_lsn: active.first_lsn,
             path: active.path,

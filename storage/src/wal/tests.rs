@@ -209,3 +209,24 @@ fn refused_records_are_counted_and_skipped() {
     assert_eq!(seen, vec![1]);
     assert_eq!((stats.records, stats.corrupt_records), (1, 1));
 }
+
+#[test]
+fn a_fully_covered_wal_is_emptied() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut wal = open_wal(dir.path(), 1 << 20);
+    append_sync(&wal, "t", b"a");
+    append_sync(&wal, "t", b"b");
+    // Everything is in blocks: the active segment is sealed and deleted.
+    wal.truncate_before(u64::MAX);
+    wal.shutdown();
+    let (records, _) = collect_replay(dir.path());
+    assert!(records.is_empty());
+    let config = WalConfig::new(dir.path());
+    let (mut wal, _) = open(config, 0, |_| Ok(())).unwrap();
+    assert_eq!(
+        append_sync(&wal, "t", b"c"),
+        3,
+        "LSNs continue from the new segment's name"
+    );
+    wal.shutdown();
+}

@@ -1,0 +1,41 @@
+//! `sightline-bench`: benchmarks that print numbers for BENCHMARKS.md.
+//!
+//! - `ingest`: decode-only rate, sustained durable ingest, bytes per span, trace-by-id latency and
+//!   peak memory, against the real binary.
+//! - `lookup-scaling`: trace-by-id latency as the number of blocks grows.
+
+mod ingest;
+mod lookup_scaling;
+mod machine;
+mod stats;
+
+use clap::{Parser, Subcommand};
+
+/// Sightline benchmarks.
+#[derive(Debug, Parser)]
+#[command(name = "sightline-bench")]
+struct Cli {
+    #[command(subcommand)]
+    command: Benchmark,
+}
+
+#[derive(Debug, Subcommand)]
+enum Benchmark {
+    /// Ingest throughput, storage size, trace-by-id latency and peak memory of the binary.
+    Ingest(ingest::IngestArgs),
+    /// Trace-by-id latency for stores of 1 to 1000 blocks.
+    LookupScaling(lookup_scaling::LookupScalingArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        match cli.command {
+            Benchmark::Ingest(args) => ingest::run(args).await,
+            Benchmark::LookupScaling(args) => lookup_scaling::run(args).await,
+        }
+    })
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every test: installs the real OpenTelemetry SDK clients the end-to-end tests drive
+# (Python SDK in a venv, Node SDK with npm ci), then runs the Rust test suite with nextest.
+# Idempotent and quick when everything is already installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv="${E2E_VENV:-$HOME/.cache/sightline-venv}"
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/clients/requirements.txt
+export E2E_PYTHON="$venv/bin/python"
+
+if [ ! -d tests/clients/node_modules ] || [ tests/clients/package-lock.json -nt tests/clients/node_modules/.package-lock.json ]; then
+  (cd tests/clients && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+exec cargo nextest run --workspace --locked --no-fail-fast "$@"

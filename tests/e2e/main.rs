@@ -1,0 +1,11 @@
+//! End-to-end tests: the real `sightline` binary, driven over its public ports by real clients
+//! (tonic, HTTP, and the OpenTelemetry Python and Node SDKs).
+
+mod admission;
+mod crash;
+mod examples;
+mod harness;
+mod otlp_grpc;
+mod otlp_http;
+mod sdk_clients;
+mod support;
