@@ -24,7 +24,7 @@ pub struct Head {
     max_time: u64,
     created: Instant,
     /// Trace id -> indices of the batches holding its spans (traces only).
-    trace_batches: HashMap<[u8; 16], Vec<u32>>,
+    trace_batches: HashMap<[u8; 16], Vec<u32>, ahash::RandomState>,
 }
 
 impl Default for Head {
@@ -38,7 +38,7 @@ impl Default for Head {
             min_time: u64::MAX,
             max_time: 0,
             created: Instant::now(),
-            trace_batches: HashMap::new(),
+            trace_batches: HashMap::default(),
         }
     }
 }

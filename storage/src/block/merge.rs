@@ -1,19 +1,27 @@
 //! Merging head batches into one block-shaped batch: a common schema (fixed columns, the union of
 //! attribute columns up to a cap, overflow last) and the signal's sort order.
+//!
+//! Each head batch is already sorted by the signal's sort key when it is built
+//! ([`sort_batch`]). Its rows therefore fall into runs that share a group key (a trace id; a
+//! service; a metric series). The block orders those runs by (group key, first time) and copies
+//! each run as one slice, so the merge streams through memory instead of gathering single rows
+//! from thousands of batches. Rows of one group end up adjacent (a trace is one row range);
+//! inside a group they are ordered by batch, then time.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, new_null_array};
-use arrow::compute::{SortColumn, concat, lexsort_to_indices, take_record_batch};
-use arrow::datatypes::{Field, Schema};
+use arrow::array::{Array, ArrayRef, FixedSizeBinaryArray, UInt64Array, new_null_array};
+use arrow::compute::{SortColumn, interleave, lexsort_to_indices, take_record_batch};
+use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 
+use super::dictionary::concat_dictionary_runs;
 use crate::error::{StorageError, StorageResult};
 use crate::rows::attributes::{
     OVERFLOW_COLUMN, demote_to_overflow, overflow_field, parse_attribute_column_name,
 };
-use crate::rows::columns::{SERVICE_NAME_COLUMN, column};
+use crate::rows::columns::{SERVICE_NAME_COLUMN, TextColumn, column, typed};
 use crate::rows::{logs, metrics, spans};
 use crate::tenant::Signal;
 
@@ -30,18 +38,93 @@ pub fn sort_columns(signal: Signal) -> &'static [&'static str] {
     }
 }
 
-/// Concatenates `batches` under one schema, keeping at most `max_attribute_columns` attribute
-/// columns (the most used ones; the rest move to the overflow column), and sorts the rows.
+/// Sorts one batch by the signal's sort columns (done once per export, on small batches).
+pub fn sort_batch(signal: Signal, batch: RecordBatch) -> StorageResult<RecordBatch> {
+    let sort: Vec<SortColumn> = sort_columns(signal)
+        .iter()
+        .map(|name| {
+            Ok(SortColumn {
+                values: Arc::clone(column(&batch, name)?),
+                options: None,
+            })
+        })
+        .collect::<StorageResult<_>>()?;
+    let indices = lexsort_to_indices(&sort, None)?;
+    let in_order = indices
+        .values()
+        .iter()
+        .enumerate()
+        .all(|(i, &v)| i as u32 == v);
+    if in_order {
+        return Ok(batch);
+    }
+    Ok(take_record_batch(&batch, &indices)?)
+}
+
+/// A slice of one batch whose rows share a group key.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Run {
+    pub batch: usize,
+    pub start: usize,
+    pub len: usize,
+}
+
+/// Concatenates `batches` (each sorted by [`sort_batch`]) under one schema, keeping at most
+/// `max_attribute_columns` attribute columns (the most used ones; the rest move to the overflow
+/// column), in block order.
 pub fn merge_and_sort(
     signal: Signal,
     batches: &[RecordBatch],
     max_attribute_columns: usize,
 ) -> StorageResult<RecordBatch> {
-    let first = batches
-        .first()
-        .ok_or_else(|| StorageError::corrupt("block", "no rows to write"))?;
+    if batches.is_empty() {
+        return Err(StorageError::corrupt("block", "no rows to write"));
+    }
+    let (fields, demoted) = block_schema(batches, max_attribute_columns);
+    let batches: Vec<RecordBatch> = if demoted.is_empty() {
+        batches.to_vec()
+    } else {
+        batches
+            .iter()
+            .map(|b| demote_to_overflow(b, &demoted))
+            .collect::<StorageResult<_>>()?
+    };
+    let runs = sorted_runs(signal, &batches)?;
+    let positions: Vec<(usize, usize)> = runs
+        .iter()
+        .flat_map(|r| (r.start..r.start + r.len).map(move |row| (r.batch, row)))
+        .collect();
 
-    // Count how often each attribute column is used, to decide which ones keep a column.
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(fields.len());
+    for field in &fields {
+        let parts: Vec<ArrayRef> = batches
+            .iter()
+            .map(|batch| match batch.column_by_name(field.name()) {
+                Some(array) => Arc::clone(array),
+                None => new_null_array(field.data_type(), batch.num_rows()),
+            })
+            .collect();
+        let merged = match field.data_type() {
+            DataType::Dictionary(_, _) => concat_dictionary_runs(&parts, &runs)?,
+            _ => {
+                let refs: Vec<&dyn Array> = parts.iter().map(|a| a.as_ref()).collect();
+                interleave(&refs, &positions)?
+            }
+        };
+        columns.push(merged);
+    }
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
+}
+
+/// The block's fields (fixed columns, kept attribute columns sorted by name, overflow) and the
+/// attribute columns demoted to overflow because of the cap.
+fn block_schema(
+    batches: &[RecordBatch],
+    max_attribute_columns: usize,
+) -> (Vec<Field>, HashSet<String>) {
     let mut usage: HashMap<String, (Field, usize)> = HashMap::new();
     for batch in batches {
         for (field, array) in batch.schema().fields().iter().zip(batch.columns()) {
@@ -63,16 +146,7 @@ pub fn merge_and_sort(
     attribute_fields.truncate(max_attribute_columns);
     attribute_fields.sort_by(|a, b| a.0.name().cmp(b.0.name()));
 
-    let batches: Vec<RecordBatch> = if demoted.is_empty() {
-        batches.to_vec()
-    } else {
-        batches
-            .iter()
-            .map(|b| demote_to_overflow(b, &demoted))
-            .collect::<StorageResult<_>>()?
-    };
-
-    let mut fields: Vec<Field> = first
+    let mut fields: Vec<Field> = batches[0]
         .schema()
         .fields()
         .iter()
@@ -81,30 +155,73 @@ pub fn merge_and_sort(
         .collect();
     fields.extend(attribute_fields.into_iter().map(|(f, _)| f));
     fields.push(overflow_field());
+    (fields, demoted)
+}
 
-    let mut columns: Vec<ArrayRef> = Vec::with_capacity(fields.len());
-    for field in &fields {
-        let parts: Vec<ArrayRef> = batches
-            .iter()
-            .map(|batch| match batch.column_by_name(field.name()) {
-                Some(array) => Arc::clone(array),
-                None => new_null_array(field.data_type(), batch.num_rows()),
-            })
-            .collect();
-        let refs: Vec<&dyn arrow::array::Array> = parts.iter().map(|a| a.as_ref()).collect();
-        columns.push(concat(&refs)?);
+/// The runs of every batch, in block order.
+fn sorted_runs(signal: Signal, batches: &[RecordBatch]) -> StorageResult<Vec<Run>> {
+    match signal {
+        Signal::Traces => runs_by(batches, |batch| {
+            let ids: &FixedSizeBinaryArray = typed(batch, spans::col::TRACE_ID)?;
+            let starts: &UInt64Array = typed(batch, spans::col::START_TIME)?;
+            Ok((0..batch.num_rows())
+                .map(|row| {
+                    let id =
+                        u128::from_be_bytes(ids.value(row).try_into().expect("16-byte trace id"));
+                    (id, starts.value(row))
+                })
+                .collect())
+        }),
+        Signal::Logs => runs_by(batches, |batch| {
+            let services = TextColumn::new(batch, SERVICE_NAME_COLUMN)?;
+            let times: &UInt64Array = typed(batch, logs::col::TIME)?;
+            Ok((0..batch.num_rows())
+                .map(|row| (services.value(row), times.value(row)))
+                .collect())
+        }),
+        Signal::Metrics => runs_by(batches, |batch| {
+            let names = TextColumn::new(batch, metrics::col::NAME)?;
+            let series: &UInt64Array = typed(batch, metrics::col::SERIES_ID)?;
+            let times: &UInt64Array = typed(batch, metrics::col::TIME)?;
+            Ok((0..batch.num_rows())
+                .map(|row| ((names.value(row), series.value(row)), times.value(row)))
+                .collect())
+        }),
     }
-    let merged = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
+}
 
-    let sort: Vec<SortColumn> = sort_columns(signal)
-        .iter()
-        .map(|name| {
-            Ok(SortColumn {
-                values: Arc::clone(column(&merged, name)?),
-                options: None,
-            })
-        })
-        .collect::<StorageResult<_>>()?;
-    let indices = lexsort_to_indices(&sort, None)?;
-    Ok(take_record_batch(&merged, &indices)?)
+/// Splits each batch into runs of equal group key and sorts the runs by (key, first time,
+/// batch, start).
+fn runs_by<'a, K: Ord + Eq>(
+    batches: &'a [RecordBatch],
+    keys_of: impl Fn(&'a RecordBatch) -> StorageResult<Vec<(K, u64)>>,
+) -> StorageResult<Vec<Run>> {
+    let mut keyed: Vec<(K, u64, Run)> = Vec::new();
+    for (index, batch) in batches.iter().enumerate() {
+        let mut current: Option<(K, u64, Run)> = None;
+        for (row, (key, time)) in keys_of(batch)?.into_iter().enumerate() {
+            match &mut current {
+                Some((k, _, run)) if *k == key => run.len += 1,
+                _ => {
+                    if let Some(done) = current.take() {
+                        keyed.push(done);
+                    }
+                    current = Some((
+                        key,
+                        time,
+                        Run {
+                            batch: index,
+                            start: row,
+                            len: 1,
+                        },
+                    ));
+                }
+            }
+        }
+        keyed.extend(current);
+    }
+    keyed.sort_unstable_by(|a, b| {
+        (&a.0, a.1, a.2.batch, a.2.start).cmp(&(&b.0, b.1, b.2.batch, b.2.start))
+    });
+    Ok(keyed.into_iter().map(|(_, _, run)| run).collect())
 }

@@ -3,6 +3,7 @@
 //! `bloom` sidecar, and `meta.json`, written last.
 
 pub mod bloom;
+mod dictionary;
 pub mod merge;
 pub mod meta;
 pub mod reader;

@@ -22,7 +22,7 @@ use super::trace_index::TraceIndex;
 use crate::backend::BlockStorage;
 use crate::error::StorageResult;
 use crate::rows::attributes::DEFAULT_MAX_ATTRIBUTE_COLUMNS;
-use crate::rows::columns::typed;
+use crate::rows::columns::{RESOURCE_COLUMN, SCOPE_COLUMN, SERVICE_NAME_COLUMN, typed};
 use crate::rows::{RowBatch, logs, metrics, spans};
 use crate::tenant::{Signal, TenantId};
 
@@ -38,6 +38,10 @@ pub struct BlockOptions {
     pub data_page_rows: usize,
     /// Maximum rows per row group.
     pub row_group_rows: usize,
+    /// Largest dictionary page per column chunk, bytes; a column whose distinct values outgrow
+    /// it falls back to plain encoding. Lookups read the whole dictionary page of every column
+    /// they touch, so smaller is faster to read.
+    pub dictionary_page_bytes: usize,
     /// Cap on attribute columns per block.
     pub max_attribute_columns: usize,
     /// False-positive rate of the trace-id bloom filter.
@@ -49,8 +53,9 @@ impl Default for BlockOptions {
         Self {
             zstd_level: 3,
             data_page_bytes: 256 << 10,
-            data_page_rows: 20_000,
-            row_group_rows: 1 << 20,
+            data_page_rows: 8_192,
+            row_group_rows: 128 << 10,
+            dictionary_page_bytes: 16 << 10,
             max_attribute_columns: DEFAULT_MAX_ATTRIBUTE_COLUMNS,
             bloom_false_positive_rate: 0.01,
         }
@@ -68,6 +73,10 @@ pub struct EncodedBlock {
     pub trace_index: Option<TraceIndex>,
     /// The trace-id bloom filter (traces only).
     pub bloom: Option<TraceIdBloom>,
+    /// Time spent merging and sorting the rows.
+    pub merge_time: std::time::Duration,
+    /// Time spent encoding Parquet.
+    pub parquet_time: std::time::Duration,
 }
 
 /// Encodes `batches` of `signal` into a block. CPU-heavy: call from a blocking thread.
@@ -78,12 +87,15 @@ pub fn encode_block(
     wal: Option<WalCoverage>,
     options: &BlockOptions,
 ) -> StorageResult<EncodedBlock> {
+    let started = std::time::Instant::now();
     let plain: Vec<RecordBatch> = batches.iter().map(|b| b.batch.clone()).collect();
     let sorted = merge_and_sort(signal, &plain, options.max_attribute_columns)?;
+    let merge_time = started.elapsed();
     let min_time = batches.iter().map(|b| b.min_time).min().unwrap_or(0);
     let max_time = batches.iter().map(|b| b.max_time).max().unwrap_or(0);
 
     let data = write_parquet(signal, &sorted, options)?;
+    let parquet_time = started.elapsed() - merge_time;
     let mut files = vec![(DATA_FILE.to_string(), data)];
     let (mut trace_index, mut bloom) = (None, None);
     if signal == Signal::Traces {
@@ -128,6 +140,8 @@ pub fn encode_block(
         files,
         trace_index,
         bloom,
+        merge_time,
+        parquet_time,
     })
 }
 
@@ -202,8 +216,15 @@ fn write_parquet(
         .set_data_page_size_limit(options.data_page_bytes)
         .set_data_page_row_count_limit(options.data_page_rows)
         .set_max_row_group_row_count(Some(options.row_group_rows))
+        .set_dictionary_page_size_limit(options.dictionary_page_bytes)
         .set_sorting_columns(Some(sorting))
         .set_created_by(format!("sightline {}", env!("CARGO_PKG_VERSION")));
+    // Envelope columns hold few, large distinct values (a resource is often ~1 KB): they keep
+    // a dictionary however large it gets.
+    for name in [SERVICE_NAME_COLUMN, RESOURCE_COLUMN, SCOPE_COLUMN] {
+        properties =
+            properties.set_column_dictionary_page_size_limit(ColumnPath::from(name), 8 << 20);
+    }
     for name in columns_without_dictionary(signal) {
         properties = properties.set_column_dictionary_enabled(ColumnPath::from(*name), false);
     }

@@ -130,13 +130,13 @@ enum TypedBuilder {
 }
 
 impl TypedBuilder {
-    fn new(kind: AttributeKind) -> Self {
+    fn new(kind: AttributeKind, rows: usize) -> Self {
         match kind {
-            AttributeKind::Str => TypedBuilder::Str(StringBuilder::new()),
-            AttributeKind::Int => TypedBuilder::Int(Int64Builder::new()),
-            AttributeKind::Double => TypedBuilder::Double(Float64Builder::new()),
-            AttributeKind::Bool => TypedBuilder::Bool(BooleanBuilder::new()),
-            AttributeKind::Any => TypedBuilder::Any(BinaryBuilder::new()),
+            AttributeKind::Str => TypedBuilder::Str(StringBuilder::with_capacity(rows, rows * 8)),
+            AttributeKind::Int => TypedBuilder::Int(Int64Builder::with_capacity(rows)),
+            AttributeKind::Double => TypedBuilder::Double(Float64Builder::with_capacity(rows)),
+            AttributeKind::Bool => TypedBuilder::Bool(BooleanBuilder::with_capacity(rows)),
+            AttributeKind::Any => TypedBuilder::Any(BinaryBuilder::with_capacity(rows, 0)),
         }
     }
 
@@ -190,21 +190,23 @@ const NO_COLUMN: u32 = u32::MAX;
 
 /// Builds attribute columns row by row.
 pub struct AttributeColumnsBuilder {
-    slots: HashMap<String, [u32; 5]>,
+    slots: HashMap<String, [u32; 5], ahash::RandomState>,
     columns: Vec<(AttributeKind, String, TypedBuilder)>,
     overflow: BinaryBuilder,
     row_overflow: Vec<KeyValue>,
     rows: usize,
     max_columns: usize,
+    capacity: usize,
 }
 
 impl AttributeColumnsBuilder {
-    /// A builder creating at most `max_columns` typed columns.
-    pub fn new(max_columns: usize) -> Self {
+    /// A builder for about `rows` rows creating at most `max_columns` typed columns.
+    pub fn with_capacity(rows: usize, max_columns: usize) -> Self {
         Self {
-            slots: HashMap::new(),
+            capacity: rows,
+            slots: HashMap::default(),
             columns: Vec::new(),
-            overflow: BinaryBuilder::new(),
+            overflow: BinaryBuilder::with_capacity(rows, 0),
             row_overflow: Vec::new(),
             rows: 0,
             max_columns,
@@ -248,8 +250,11 @@ impl AttributeColumnsBuilder {
                     return false;
                 }
                 let index = self.columns.len();
-                self.columns
-                    .push((kind, attribute.key.clone(), TypedBuilder::new(kind)));
+                self.columns.push((
+                    kind,
+                    attribute.key.clone(),
+                    TypedBuilder::new(kind, self.capacity),
+                ));
                 self.slots
                     .entry(attribute.key.clone())
                     .or_insert([NO_COLUMN; 5])[kind.index()] = index as u32;
@@ -456,7 +461,7 @@ mod tests {
     }
 
     fn round_trip(rows: &[Vec<KeyValue>], max_columns: usize) -> Vec<Vec<KeyValue>> {
-        let mut builder = AttributeColumnsBuilder::new(max_columns);
+        let mut builder = AttributeColumnsBuilder::with_capacity(rows.len(), max_columns);
         for row in rows {
             builder.append_row(row);
         }

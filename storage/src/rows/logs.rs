@@ -108,22 +108,23 @@ pub struct LogBatchBuilder {
 }
 
 impl LogBatchBuilder {
-    /// A builder creating at most `max_attribute_columns` attribute columns.
-    pub fn new(max_attribute_columns: usize) -> Self {
+    /// A builder for about `rows` rows, creating at most `max_attribute_columns` attribute
+    /// columns.
+    pub fn with_capacity(rows: usize, max_attribute_columns: usize) -> Self {
         Self {
-            time: UInt64Builder::new(),
-            observed_time: UInt64Builder::new(),
-            severity_number: Int32Builder::new(),
+            time: UInt64Builder::with_capacity(rows),
+            observed_time: UInt64Builder::with_capacity(rows),
+            severity_number: Int32Builder::with_capacity(rows),
             severity_text: StringDictionaryBuilder::new(),
-            body_str: StringBuilder::new(),
-            body_any: BinaryBuilder::new(),
-            dropped_attributes: UInt32Builder::new(),
-            flags: UInt32Builder::new(),
-            trace_id: FixedSizeBinaryBuilder::new(16),
-            span_id: FixedSizeBinaryBuilder::new(8),
-            event_name: StringBuilder::new(),
+            body_str: StringBuilder::with_capacity(rows, rows * 8),
+            body_any: BinaryBuilder::with_capacity(rows, 0),
+            dropped_attributes: UInt32Builder::with_capacity(rows),
+            flags: UInt32Builder::with_capacity(rows),
+            trace_id: FixedSizeBinaryBuilder::with_capacity(rows, 16),
+            span_id: FixedSizeBinaryBuilder::with_capacity(rows, 8),
+            event_name: StringBuilder::with_capacity(rows, rows * 8),
             envelope: EnvelopeColumnsBuilder::default(),
-            attributes: AttributeColumnsBuilder::new(max_attribute_columns),
+            attributes: AttributeColumnsBuilder::with_capacity(rows, max_attribute_columns),
             min_time: u64::MAX,
             max_time: 0,
         }

@@ -64,21 +64,42 @@ impl SignalRequest {
     pub fn to_rows(&self, max_attribute_columns: usize) -> StorageResult<Option<RowBatch>> {
         let finished = match self {
             SignalRequest::Traces(request) => {
-                let mut builder = spans::SpanBatchBuilder::new(max_attribute_columns);
+                let rows = request
+                    .resource_spans
+                    .iter()
+                    .flat_map(|r| &r.scope_spans)
+                    .map(|s| s.spans.len())
+                    .sum();
+                let mut builder =
+                    spans::SpanBatchBuilder::with_capacity(rows, max_attribute_columns);
                 for resource_spans in &request.resource_spans {
                     builder.append_resource_spans(resource_spans);
                 }
                 builder.finish()?
             }
             SignalRequest::Logs(request) => {
-                let mut builder = logs::LogBatchBuilder::new(max_attribute_columns);
+                let rows = request
+                    .resource_logs
+                    .iter()
+                    .flat_map(|r| &r.scope_logs)
+                    .map(|s| s.log_records.len())
+                    .sum();
+                let mut builder = logs::LogBatchBuilder::with_capacity(rows, max_attribute_columns);
                 for resource_logs in &request.resource_logs {
                     builder.append_resource_logs(resource_logs);
                 }
                 builder.finish()?
             }
             SignalRequest::Metrics(request) => {
-                let mut builder = metrics::MetricBatchBuilder::new(max_attribute_columns);
+                let rows = request
+                    .resource_metrics
+                    .iter()
+                    .flat_map(|r| &r.scope_metrics)
+                    .flat_map(|s| &s.metrics)
+                    .map(metrics::point_count)
+                    .sum();
+                let mut builder =
+                    metrics::MetricBatchBuilder::with_capacity(rows, max_attribute_columns);
                 for resource_metrics in &request.resource_metrics {
                     builder.append_resource_metrics(resource_metrics);
                 }

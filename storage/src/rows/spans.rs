@@ -128,27 +128,28 @@ pub struct SpanBatchBuilder {
 }
 
 impl SpanBatchBuilder {
-    /// A builder creating at most `max_attribute_columns` attribute columns.
-    pub fn new(max_attribute_columns: usize) -> Self {
+    /// A builder for about `rows` rows, creating at most `max_attribute_columns` attribute
+    /// columns.
+    pub fn with_capacity(rows: usize, max_attribute_columns: usize) -> Self {
         Self {
-            trace_id: FixedSizeBinaryBuilder::new(16),
-            span_id: FixedSizeBinaryBuilder::new(8),
-            parent_span_id: FixedSizeBinaryBuilder::new(8),
-            trace_state: StringBuilder::new(),
-            flags: UInt32Builder::new(),
+            trace_id: FixedSizeBinaryBuilder::with_capacity(rows, 16),
+            span_id: FixedSizeBinaryBuilder::with_capacity(rows, 8),
+            parent_span_id: FixedSizeBinaryBuilder::with_capacity(rows, 8),
+            trace_state: StringBuilder::with_capacity(rows, rows * 8),
+            flags: UInt32Builder::with_capacity(rows),
             name: StringDictionaryBuilder::new(),
-            kind: Int32Builder::new(),
-            start: UInt64Builder::new(),
-            duration: Int64Builder::new(),
-            status_code: Int32Builder::new(),
-            status_message: StringBuilder::new(),
-            dropped_attributes: UInt32Builder::new(),
-            dropped_events: UInt32Builder::new(),
-            dropped_links: UInt32Builder::new(),
-            events: BinaryBuilder::new(),
-            links: BinaryBuilder::new(),
+            kind: Int32Builder::with_capacity(rows),
+            start: UInt64Builder::with_capacity(rows),
+            duration: Int64Builder::with_capacity(rows),
+            status_code: Int32Builder::with_capacity(rows),
+            status_message: StringBuilder::with_capacity(rows, rows * 8),
+            dropped_attributes: UInt32Builder::with_capacity(rows),
+            dropped_events: UInt32Builder::with_capacity(rows),
+            dropped_links: UInt32Builder::with_capacity(rows),
+            events: BinaryBuilder::with_capacity(rows, 0),
+            links: BinaryBuilder::with_capacity(rows, 0),
             envelope: EnvelopeColumnsBuilder::default(),
-            attributes: AttributeColumnsBuilder::new(max_attribute_columns),
+            attributes: AttributeColumnsBuilder::with_capacity(rows, max_attribute_columns),
             min_time: u64::MAX,
             max_time: 0,
         }

@@ -9,10 +9,12 @@ use tokio::sync::watch;
 
 use super::heads::{HeadKey, HeadSlot};
 use super::{Inner, signal_index};
-use crate::block::{WalCoverage, encode_block, upload_block};
+use crate::block::{BlockOptions, EncodedBlock, WalCoverage, encode_block, upload_block};
 use crate::blocklist::BlockHandle;
 use crate::error::StorageResult;
 use crate::head::Head;
+use crate::rows::RowBatch;
+use crate::tenant::{Signal, TenantId};
 
 /// Fraction of the memory budget buffered data may take before the largest head is cut early.
 const MEMORY_PRESSURE_FRACTION: f64 = 0.5;
@@ -48,16 +50,6 @@ pub(crate) fn spawn_background(
     (stop_sender, task)
 }
 
-/// Freezes the active head of a slot (if non-empty): new appends go to a fresh head.
-fn freeze(slot: &parking_lot::RwLock<HeadSlot>) {
-    let mut slot = slot.write();
-    if slot.active.is_empty() {
-        return;
-    }
-    let head = std::mem::take(&mut slot.active);
-    slot.flushing.push(Arc::new(head));
-}
-
 /// Freezes heads that reached a threshold, and the largest one under memory pressure.
 fn cut_due_heads(inner: &Inner) {
     let policy = &inner.config.cut;
@@ -73,19 +65,27 @@ fn cut_due_heads(inner: &Inner) {
             (due, head.bytes())
         };
         if due {
-            freeze(&slot);
+            slot.write().freeze();
         } else if bytes > 0 && largest.as_ref().is_none_or(|(b, _)| bytes > *b) {
             largest = Some((bytes, slot));
         }
     }
-    if inner.memory.buffered_above(MEMORY_PRESSURE_FRACTION)
+    // Under memory pressure, cut the largest head early, unless blocks are already being
+    // written (cutting more would not free anything sooner; admission control refuses instead).
+    let writing = inner
+        .heads
+        .all()
+        .iter()
+        .any(|(_, slot)| !slot.read().flushing.is_empty());
+    if !writing
+        && inner.memory.buffered_above(MEMORY_PRESSURE_FRACTION)
         && let Some((bytes, slot)) = largest
     {
         tracing::info!(
             head_bytes = bytes,
             "memory pressure: cutting the largest head early"
         );
-        freeze(&slot);
+        slot.write().freeze();
     }
 }
 
@@ -119,19 +119,13 @@ async fn write_block(inner: &Inner, (tenant, signal): &HeadKey, head: &Head) -> 
         max_lsn: head.max_lsn(),
     });
     let options = inner.config.block.clone();
-    let (tenant_for_encode, signal_for_encode) = (tenant.clone(), *signal);
-    let encoded = tokio::task::spawn_blocking(move || {
-        encode_block(
-            &tenant_for_encode,
-            signal_for_encode,
-            &batches,
-            coverage,
-            &options,
-        )
-    })
-    .await??;
-    let encode_time = started.elapsed();
-    upload_block(&inner.storage, &encoded).await?;
+    // Encoding holds a merged copy of the rows next to the head: account for it, so admission
+    // control sees it.
+    let working_memory = head.bytes();
+    inner.memory.add_buffered(working_memory);
+    let result = encode_and_upload(inner, tenant, *signal, batches, coverage, options).await;
+    inner.memory.release_buffered(working_memory);
+    let (encoded, encode_time) = result?;
     let meta = encoded.meta;
     tracing::info!(
         tenant = %tenant,
@@ -139,6 +133,8 @@ async fn write_block(inner: &Inner, (tenant, signal): &HeadKey, head: &Head) -> 
         block_id = %meta.block_id,
         rows = meta.rows,
         bytes = meta.size_bytes,
+        merge_ms = encoded.merge_time.as_millis() as u64,
+        parquet_ms = encoded.parquet_time.as_millis() as u64,
         encode_ms = encode_time.as_millis() as u64,
         total_ms = started.elapsed().as_millis() as u64,
         "block written"
@@ -154,10 +150,29 @@ async fn write_block(inner: &Inner, (tenant, signal): &HeadKey, head: &Head) -> 
     Ok(())
 }
 
+async fn encode_and_upload(
+    inner: &Inner,
+    tenant: &TenantId,
+    signal: Signal,
+    batches: Vec<RowBatch>,
+    coverage: Option<WalCoverage>,
+    options: BlockOptions,
+) -> StorageResult<(EncodedBlock, Duration)> {
+    let started = std::time::Instant::now();
+    let tenant_for_encode = tenant.clone();
+    let encoded = tokio::task::spawn_blocking(move || {
+        encode_block(&tenant_for_encode, signal, &batches, coverage, &options)
+    })
+    .await??;
+    let encode_time = started.elapsed();
+    upload_block(&inner.storage, &encoded).await?;
+    Ok((encoded, encode_time))
+}
+
 /// Freezes every head and writes them all.
 pub(crate) async fn flush_everything(inner: &Inner) -> StorageResult<()> {
     for (_, slot) in inner.heads.all() {
-        freeze(&slot);
+        slot.write().freeze();
     }
     write_frozen_heads(inner).await
 }

@@ -21,6 +21,17 @@ pub(crate) struct HeadSlot {
     pub flushing: Vec<Arc<Head>>,
 }
 
+impl HeadSlot {
+    /// Freezes the active head (if non-empty): it waits for its block, new rows go to a fresh
+    /// head.
+    pub fn freeze(&mut self) {
+        if !self.active.is_empty() {
+            let head = std::mem::take(&mut self.active);
+            self.flushing.push(Arc::new(head));
+        }
+    }
+}
+
 /// All head slots plus the memory they account.
 pub(crate) struct Heads {
     slots: RwLock<HashMap<HeadKey, Arc<RwLock<HeadSlot>>>>,
@@ -70,16 +81,19 @@ impl Heads {
     /// the WAL writer thread, or from replay).
     pub fn apply(&self, key: &HeadKey, rows: RowBatch, lsn: u64) {
         let slot = self.slot(key);
-        let (grown, due) = {
+        let (grown, cut) = {
             let mut slot = slot.write();
             let grown = slot.active.append(rows, lsn, key.1 == Signal::Traces);
-            (
-                grown,
-                slot.active.rows() >= self.max_rows || slot.active.bytes() >= self.max_bytes,
-            )
+            // Cut at once, even while an earlier block is still being written, so heads never
+            // outgrow the limits; frozen heads stay accounted until their block is visible.
+            let due = slot.active.rows() >= self.max_rows || slot.active.bytes() >= self.max_bytes;
+            if due {
+                slot.freeze();
+            }
+            (grown, due)
         };
         self.memory.add_buffered(grown);
-        if due {
+        if cut {
             self.cut_wanted.notify_one();
         }
     }

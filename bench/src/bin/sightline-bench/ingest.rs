@@ -86,7 +86,10 @@ impl ServerProcess {
                 "SIGHTLINE_MEMORY_LIMIT_MIB",
                 args.memory_limit_mib.to_string(),
             )
-            .env("RUST_LOG", "warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

@@ -3,13 +3,18 @@
 //! - `ingest`: decode-only rate, sustained durable ingest, bytes per span, trace-by-id latency and
 //!   peak memory, against the real binary.
 //! - `lookup-scaling`: trace-by-id latency as the number of blocks grows.
+//! - `block-stats`: where the bytes of a block go, per column.
 
+mod block_stats;
 mod ingest;
 mod lookup_scaling;
 mod machine;
 mod stats;
 
 use clap::{Parser, Subcommand};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Sightline benchmarks.
 #[derive(Debug, Parser)]
@@ -25,6 +30,8 @@ enum Benchmark {
     Ingest(ingest::IngestArgs),
     /// Trace-by-id latency for stores of 1 to 1000 blocks.
     LookupScaling(lookup_scaling::LookupScalingArgs),
+    /// Per-column sizes of a block's Parquet file.
+    BlockStats(block_stats::BlockStatsArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -36,6 +43,7 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Benchmark::Ingest(args) => ingest::run(args).await,
             Benchmark::LookupScaling(args) => lookup_scaling::run(args).await,
+            Benchmark::BlockStats(args) => block_stats::run(args),
         }
     })
 }
