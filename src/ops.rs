@@ -210,16 +210,15 @@ fn render_store(store: &TelemetryStore, out: &mut String) {
     }
 }
 
-/// Resident memory from /proc (Linux); absent elsewhere.
+/// The process's resident memory from /proc (Linux); `None` elsewhere.
+pub fn resident_memory_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let resident_pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(resident_pages * 4096)
+}
+
 fn render_process(out: &mut String) {
-    let Ok(statm) = std::fs::read_to_string("/proc/self/statm") else {
-        return;
-    };
-    let Some(resident_pages) = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse::<u64>().ok())
-    else {
+    let Some(resident) = resident_memory_bytes() else {
         return;
     };
     gauge(
@@ -228,9 +227,5 @@ fn render_process(out: &mut String) {
         "Resident memory size in bytes.",
         "gauge",
     );
-    let _ = writeln!(
-        out,
-        "process_resident_memory_bytes {}",
-        resident_pages * 4096
-    );
+    let _ = writeln!(out, "process_resident_memory_bytes {resident}");
 }

@@ -53,6 +53,7 @@ pub async fn run(config: Config, demo_spans_per_second: Option<u64>) -> anyhow::
         .await
         .with_context(|| format!("opening storage in {}", config.data_dir.display()))?;
     let receiver = OtlpReceiver::new(store.clone(), config.receiver.clone());
+    tokio::spawn(sample_resident_memory(Arc::clone(store.memory())));
 
     let grpc_listener = bind(&config.otlp_grpc_addr, "OTLP/gRPC").await?;
     let otlp_http_listener = bind(&config.otlp_http_addr, "OTLP/HTTP").await?;
@@ -123,6 +124,18 @@ pub async fn run(config: Config, demo_spans_per_second: Option<u64>) -> anyhow::
         .context("writing heads to blocks at shutdown")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Feeds the process's resident memory to the memory budget ten times a second, so admission
+/// control also sees what accounting misses (allocator caches, transient copies).
+async fn sample_resident_memory(budget: Arc<MemoryBudget>) {
+    let mut interval = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        interval.tick().await;
+        if let Some(bytes) = crate::ops::resident_memory_bytes() {
+            budget.observe_resident_bytes(bytes as usize);
+        }
+    }
 }
 
 async fn wait_for_server<E: std::fmt::Display>(

@@ -14,8 +14,17 @@ pub struct MemoryBudget {
     limit_bytes: usize,
     in_flight_bytes: AtomicUsize,
     buffered_bytes: AtomicUsize,
+    resident_bytes: AtomicUsize,
     refused_reservations: AtomicU64,
 }
+
+/// Refuse new work once the process's resident memory passes this fraction of the limit,
+/// keeping headroom for what is already in flight.
+const RESIDENT_SOFT_LIMIT: f64 = 0.85;
+
+/// Resident memory only refuses work when accounted data is at least this fraction of the
+/// limit; otherwise the memory is not ours to free by refusing exports.
+const RESIDENT_ATTRIBUTABLE: f64 = 0.25;
 
 impl MemoryBudget {
     /// A budget of `limit_bytes`.
@@ -24,6 +33,7 @@ impl MemoryBudget {
             limit_bytes,
             in_flight_bytes: AtomicUsize::new(0),
             buffered_bytes: AtomicUsize::new(0),
+            resident_bytes: AtomicUsize::new(0),
             refused_reservations: AtomicU64::new(0),
         })
     }
@@ -53,9 +63,32 @@ impl MemoryBudget {
         self.refused_reservations.load(Ordering::Relaxed)
     }
 
-    /// Reserves `bytes` for a request, or returns `None` when that would exceed the limit.
-    /// The reservation is released when dropped.
+    /// Records the process's resident memory (sampled by the caller). Accounting misses what
+    /// the allocator holds and transient copies; the sample catches them.
+    pub fn observe_resident_bytes(&self, bytes: usize) {
+        self.resident_bytes.store(bytes, Ordering::Relaxed);
+    }
+
+    /// The last resident-memory sample (0 when not sampled).
+    pub fn resident_bytes(&self) -> usize {
+        self.resident_bytes.load(Ordering::Relaxed)
+    }
+
+    /// True when resident memory is past the soft limit and our data is a good part of it.
+    pub fn resident_pressure(&self) -> bool {
+        let limit = self.limit_bytes as f64;
+        self.resident_bytes() as f64 > limit * RESIDENT_SOFT_LIMIT
+            && self.used_bytes() as f64 > limit * RESIDENT_ATTRIBUTABLE
+    }
+
+    /// Reserves `bytes` for a request, or returns `None` when that would exceed the limit
+    /// (accounted use plus `bytes`, or sampled resident memory under pressure). The
+    /// reservation is released when dropped.
     pub fn try_reserve(self: &Arc<Self>, bytes: usize) -> Option<MemoryReservation> {
+        if self.resident_pressure() {
+            self.refused_reservations.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
         let mut current = self.in_flight_bytes.load(Ordering::Relaxed);
         loop {
             if current + self.buffered_bytes() + bytes > self.limit_bytes {
@@ -93,9 +126,11 @@ impl MemoryBudget {
             });
     }
 
-    /// True when buffered data alone takes more than `fraction` of the limit.
+    /// True when buffered data alone takes more than `fraction` of the limit, or resident
+    /// memory is under pressure.
     pub fn buffered_above(&self, fraction: f64) -> bool {
         self.buffered_bytes() as f64 > self.limit_bytes as f64 * fraction
+            || self.resident_pressure()
     }
 }
 
@@ -137,5 +172,18 @@ mod tests {
         assert!(budget.try_reserve(20).is_none());
         budget.release_buffered(90);
         assert_eq!(budget.used_bytes(), 0);
+    }
+
+    #[test]
+    fn resident_memory_refuses_only_when_our_data_is_part_of_it() {
+        let budget = MemoryBudget::new(100);
+        budget.observe_resident_bytes(90);
+        // Nothing of ours is buffered: refusing would not free anything.
+        assert!(budget.try_reserve(1).is_some());
+        budget.add_buffered(30);
+        assert!(budget.try_reserve(1).is_none());
+        assert!(budget.buffered_above(0.9));
+        budget.observe_resident_bytes(50);
+        assert!(budget.try_reserve(1).is_some());
     }
 }
