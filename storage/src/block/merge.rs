@@ -4,9 +4,9 @@
 //! Each head batch is already sorted by the signal's sort key when it is built
 //! ([`sort_batch`]). Its rows therefore fall into runs that share a group key (a trace id; a
 //! service; a metric series). The block orders those runs by (group key, first time) and copies
-//! each run as one slice, so the merge streams through memory instead of gathering single rows
-//! from thousands of batches. Rows of one group end up adjacent (a trace is one row range);
-//! inside a group they are ordered by batch, then time.
+//! them run after run, so the merge reads each batch in long sequential stretches instead of
+//! gathering single rows from thousands of batches. Rows of one group end up adjacent (a trace
+//! is one row range); inside a group they are ordered by batch, then time.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

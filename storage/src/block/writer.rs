@@ -57,7 +57,7 @@ impl Default for BlockOptions {
             row_group_rows: 128 << 10,
             dictionary_page_bytes: 16 << 10,
             max_attribute_columns: DEFAULT_MAX_ATTRIBUTE_COLUMNS,
-            bloom_false_positive_rate: 0.01,
+            bloom_false_positive_rate: 0.001,
         }
     }
 }

@@ -18,8 +18,10 @@ pub struct TraceLookup {
     pub resource_spans: Vec<ResourceSpans>,
     /// Spans returned (after removing duplicates of the same span id).
     pub spans: usize,
-    /// Blocks whose bloom filter said "maybe" (and whose index was consulted).
+    /// Blocks whose bloom filter said "maybe" (and whose trace-id index was consulted).
     pub blocks_inspected: usize,
+    /// Blocks that held the trace (whose data file was read).
+    pub blocks_read: usize,
     /// Blocks considered before bloom filtering (after time-range pruning).
     pub blocks_considered: usize,
 }
@@ -72,7 +74,9 @@ impl TelemetryStore {
                 None => Ok(Vec::new()),
             }
         });
+        let mut blocks_read = 0;
         for batches in futures::future::try_join_all(reads).await? {
+            blocks_read += usize::from(!batches.is_empty());
             for batch in batches {
                 let rows = (0..batch.num_rows()).collect();
                 parts.push((batch, rows));
@@ -95,6 +99,7 @@ impl TelemetryStore {
             resource_spans: assemble_resource_spans(items)?,
             spans,
             blocks_inspected: inspected.len(),
+            blocks_read,
             blocks_considered: considered,
         })
     }

@@ -48,8 +48,8 @@ pub struct IngestArgs {
     /// Trace-by-id lookups to time after ingest.
     #[arg(long, default_value_t = 2_000)]
     lookups: usize,
-    /// Server memory budget, MiB.
-    #[arg(long, default_value_t = 4096)]
+    /// Server memory budget, MiB (the server's default is 1024).
+    #[arg(long, default_value_t = 1024)]
     memory_limit_mib: usize,
     /// Data directory (default: a fresh temporary directory, removed afterwards).
     #[arg(long)]
