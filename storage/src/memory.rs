@@ -20,7 +20,7 @@ pub struct MemoryBudget {
 
 /// Refuse new work once the process's resident memory passes this fraction of the limit,
 /// keeping headroom for what is already in flight.
-const RESIDENT_SOFT_LIMIT: f64 = 0.85;
+const RESIDENT_SOFT_LIMIT: f64 = 0.8;
 
 /// Resident memory only refuses work when accounted data is at least this fraction of the
 /// limit; otherwise the memory is not ours to free by refusing exports.
@@ -177,7 +177,7 @@ mod tests {
     #[test]
     fn resident_memory_refuses_only_when_our_data_is_part_of_it() {
         let budget = MemoryBudget::new(100);
-        budget.observe_resident_bytes(90);
+        budget.observe_resident_bytes(85);
         // Nothing of ours is buffered: refusing would not free anything.
         assert!(budget.try_reserve(1).is_some());
         budget.add_buffered(30);
