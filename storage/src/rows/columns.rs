@@ -12,7 +12,7 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Int32Type};
 use arrow::record_batch::RecordBatch;
-use sightline_proto::otlp::common::v1::{InstrumentationScope, KeyValue, any_value};
+use sightline_proto::otlp::common::v1::{InstrumentationScope, any_value};
 use sightline_proto::otlp::resource::v1::Resource;
 
 use super::blobs::{decode_resource, decode_scope};
@@ -305,15 +305,4 @@ pub fn group_by_envelope<T>(items: Vec<Enveloped<T>>) -> Vec<ResourceGroup<T>> {
         }
     }
     out
-}
-
-/// Finds the value of a string attribute in a list.
-pub fn string_attribute<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a str> {
-    attributes
-        .iter()
-        .find(|kv| kv.key == key)
-        .and_then(|kv| match &kv.value.as_ref()?.value {
-            Some(any_value::Value::StringValue(s)) => Some(s.as_str()),
-            _ => None,
-        })
 }

@@ -23,7 +23,7 @@ use super::columns::{
     DecodedEnvelope, EnvelopeColumns, EnvelopeColumnsBuilder, Enveloped, ResourceGroup, TextColumn,
     dictionary_utf8_field, group_by_envelope, service_name_of, typed,
 };
-use crate::error::{StorageError, StorageResult};
+use crate::error::StorageResult;
 
 /// Column names of the trace schema.
 pub mod col {
@@ -430,12 +430,4 @@ pub fn spans_at(batch: &RecordBatch, rows: &[usize]) -> StorageResult<Vec<Envelo
             })
         })
         .collect()
-}
-
-/// Checks that a batch has the trace schema's fixed columns.
-pub fn check_schema(batch: &RecordBatch) -> StorageResult<()> {
-    SpanColumns::new(batch).map(|_| ()).map_err(|e| match e {
-        StorageError::Corrupt { detail, .. } => StorageError::corrupt("span batch", detail),
-        other => other,
-    })
 }

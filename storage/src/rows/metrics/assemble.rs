@@ -8,7 +8,8 @@ use sightline_proto::otlp::metrics::v1::{
     exponential_histogram_data_point, metric, number_data_point, summary_data_point,
 };
 
-use super::{MetricColumns, MetricType, f64_list, optional_f64, u64_list};
+use super::MetricType;
+use super::read::{MetricColumns, f64_list, optional_f64, u64_list};
 use crate::error::StorageResult;
 use crate::rows::columns::{DecodedEnvelope, Enveloped, ResourceGroup, group_by_envelope};
 use arrow::array::Array;
