@@ -200,6 +200,36 @@ impl EnvelopeColumnsBuilder {
     }
 }
 
+/// Assembles a signal's batch: its fixed columns, then the envelope columns, then the attribute
+/// columns. Arrays whose type differs only in inner field names (list builders name their item
+/// field "item") are cast to the declared type.
+pub fn finish_batch(
+    mut fields: Vec<Field>,
+    mut columns: Vec<ArrayRef>,
+    envelope: EnvelopeColumnsBuilder,
+    attributes: super::attributes::AttributeColumnsBuilder,
+) -> StorageResult<arrow::record_batch::RecordBatch> {
+    for (field, array) in envelope.finish().into_iter().chain(attributes.finish()) {
+        fields.push(field);
+        columns.push(array);
+    }
+    let columns = columns
+        .into_iter()
+        .zip(&fields)
+        .map(|(array, field)| {
+            if array.data_type() == field.data_type() {
+                Ok(array)
+            } else {
+                Ok(arrow::compute::cast(&array, field.data_type())?)
+            }
+        })
+        .collect::<StorageResult<Vec<_>>>()?;
+    Ok(arrow::record_batch::RecordBatch::try_new(
+        Arc::new(arrow::datatypes::Schema::new(fields)),
+        columns,
+    )?)
+}
+
 /// Reads the envelope columns of a batch.
 #[derive(Debug, Clone, Copy)]
 pub struct EnvelopeColumns<'a> {

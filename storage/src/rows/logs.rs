@@ -10,7 +10,7 @@ use arrow::array::{
     Int32Array, Int32Builder, StringArray, StringBuilder, StringDictionaryBuilder, UInt32Array,
     UInt32Builder, UInt64Array, UInt64Builder,
 };
-use arrow::datatypes::{DataType, Field, Int32Type, Schema};
+use arrow::datatypes::{DataType, Field, Int32Type};
 use arrow::record_batch::RecordBatch;
 use prost::Message;
 use sightline_proto::otlp::common::v1::{AnyValue, any_value};
@@ -20,7 +20,7 @@ use super::attributes::{AttributeColumns, AttributeColumnsBuilder};
 use super::blobs::{encode_resource, encode_scope};
 use super::columns::{
     DecodedEnvelope, EnvelopeColumns, EnvelopeColumnsBuilder, Enveloped, ResourceGroup, TextColumn,
-    dictionary_utf8_field, group_by_envelope, service_name_of, typed,
+    dictionary_utf8_field, finish_batch, group_by_envelope, service_name_of, typed,
 };
 use super::spans::{append_optional_text, optional_blob, optional_text};
 use crate::error::StorageResult;
@@ -201,8 +201,8 @@ impl LogBatchBuilder {
         if self.rows() == 0 {
             return Ok(None);
         }
-        let mut fields = fixed_fields();
-        let mut columns: Vec<ArrayRef> = vec![
+        let fields = fixed_fields();
+        let columns: Vec<ArrayRef> = vec![
             Arc::new(self.time.finish()),
             Arc::new(self.observed_time.finish()),
             Arc::new(self.severity_number.finish()),
@@ -215,16 +215,7 @@ impl LogBatchBuilder {
             Arc::new(self.span_id.finish()),
             Arc::new(self.event_name.finish()),
         ];
-        for (field, array) in self
-            .envelope
-            .finish()
-            .into_iter()
-            .chain(self.attributes.finish())
-        {
-            fields.push(field);
-            columns.push(array);
-        }
-        let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
+        let batch = finish_batch(fields, columns, self.envelope, self.attributes)?;
         Ok(Some((batch, (self.min_time, self.max_time))))
     }
 }

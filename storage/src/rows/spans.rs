@@ -12,7 +12,7 @@ use arrow::array::{
     Int32Array, Int32Builder, Int64Array, Int64Builder, StringArray, StringBuilder,
     StringDictionaryBuilder, UInt32Array, UInt32Builder, UInt64Array, UInt64Builder,
 };
-use arrow::datatypes::{DataType, Field, Int32Type, Schema};
+use arrow::datatypes::{DataType, Field, Int32Type};
 use arrow::record_batch::RecordBatch;
 use prost::Message;
 use sightline_proto::otlp::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
@@ -21,7 +21,7 @@ use super::attributes::{AttributeColumns, AttributeColumnsBuilder};
 use super::blobs::{EventList, LinkList, encode_repeated, encode_resource, encode_scope};
 use super::columns::{
     DecodedEnvelope, EnvelopeColumns, EnvelopeColumnsBuilder, Enveloped, ResourceGroup, TextColumn,
-    dictionary_utf8_field, group_by_envelope, service_name_of, typed,
+    dictionary_utf8_field, finish_batch, group_by_envelope, service_name_of, typed,
 };
 use crate::error::StorageResult;
 
@@ -233,8 +233,8 @@ impl SpanBatchBuilder {
         if self.rows() == 0 {
             return Ok(None);
         }
-        let mut fields = fixed_fields();
-        let mut columns: Vec<ArrayRef> = vec![
+        let fields = fixed_fields();
+        let columns: Vec<ArrayRef> = vec![
             Arc::new(self.trace_id.finish()),
             Arc::new(self.span_id.finish()),
             Arc::new(self.parent_span_id.finish()),
@@ -252,16 +252,7 @@ impl SpanBatchBuilder {
             Arc::new(self.events.finish()),
             Arc::new(self.links.finish()),
         ];
-        for (field, array) in self
-            .envelope
-            .finish()
-            .into_iter()
-            .chain(self.attributes.finish())
-        {
-            fields.push(field);
-            columns.push(array);
-        }
-        let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
+        let batch = finish_batch(fields, columns, self.envelope, self.attributes)?;
         Ok(Some((batch, (self.min_time, self.max_time))))
     }
 }

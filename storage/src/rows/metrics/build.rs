@@ -6,20 +6,20 @@ use arrow::array::{
     ArrayRef, BinaryBuilder, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder,
     ListBuilder, StringDictionaryBuilder, UInt32Builder, UInt64Builder,
 };
-use arrow::datatypes::{DataType, Int32Type, Schema};
+use arrow::datatypes::Int32Type;
 use arrow::record_batch::RecordBatch;
 use prost::Message;
 use sightline_proto::otlp::common::v1::KeyValue;
 use sightline_proto::otlp::metrics::v1::{
-    ExponentialHistogramDataPoint, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics,
-    SummaryDataPoint, metric, number_data_point,
+    Exemplar, ExponentialHistogramDataPoint, HistogramDataPoint, Metric, NumberDataPoint,
+    ResourceMetrics, SummaryDataPoint, metric, number_data_point,
 };
 
 use super::{MetricType, fixed_fields, validate_histogram_point};
 use crate::error::StorageResult;
 use crate::rows::attributes::AttributeColumnsBuilder;
 use crate::rows::blobs::{encode_repeated, encode_resource, encode_scope};
-use crate::rows::columns::{EnvelopeColumnsBuilder, service_name_of};
+use crate::rows::columns::{EnvelopeColumnsBuilder, finish_batch, service_name_of};
 
 /// The identity every point of one metric shares.
 struct MetricIdentity<'a> {
@@ -67,13 +67,52 @@ pub struct MetricBatchBuilder {
     max_time: u64,
 }
 
+/// The fields every OTLP data point type has.
+trait DataPoint {
+    fn common(&self) -> PointCommon<'_>;
+}
+
+macro_rules! data_point_with_exemplars {
+    ($($point:ty),*) => {$(
+        impl DataPoint for $point {
+            fn common(&self) -> PointCommon<'_> {
+                PointCommon {
+                    attributes: &self.attributes,
+                    start: self.start_time_unix_nano,
+                    time: self.time_unix_nano,
+                    flags: self.flags,
+                    exemplars: &self.exemplars,
+                }
+            }
+        }
+    )*};
+}
+
+data_point_with_exemplars!(
+    NumberDataPoint,
+    HistogramDataPoint,
+    ExponentialHistogramDataPoint
+);
+
+impl DataPoint for SummaryDataPoint {
+    fn common(&self) -> PointCommon<'_> {
+        PointCommon {
+            attributes: &self.attributes,
+            start: self.start_time_unix_nano,
+            time: self.time_unix_nano,
+            flags: self.flags,
+            exemplars: &[],
+        }
+    }
+}
+
 /// The per-point fields common to all point types.
 struct PointCommon<'a> {
     attributes: &'a [KeyValue],
     start: u64,
     time: u64,
     flags: u32,
-    exemplars: &'a [sightline_proto::otlp::metrics::v1::Exemplar],
+    exemplars: &'a [Exemplar],
 }
 
 impl MetricBatchBuilder {
@@ -244,14 +283,7 @@ impl MetricBatchBuilder {
         envelope: (&str, &[u8], &[u8]),
         p: &NumberDataPoint,
     ) {
-        let common = PointCommon {
-            attributes: &p.attributes,
-            start: p.start_time_unix_nano,
-            time: p.time_unix_nano,
-            flags: p.flags,
-            exemplars: &p.exemplars,
-        };
-        self.append_common(identity, envelope_hash, envelope, common);
+        self.append_common(identity, envelope_hash, envelope, p.common());
         match p.value {
             Some(number_data_point::Value::AsDouble(v)) => {
                 self.value_double.append_value(v);
@@ -276,14 +308,7 @@ impl MetricBatchBuilder {
         envelope: (&str, &[u8], &[u8]),
         p: &HistogramDataPoint,
     ) {
-        let common = PointCommon {
-            attributes: &p.attributes,
-            start: p.start_time_unix_nano,
-            time: p.time_unix_nano,
-            flags: p.flags,
-            exemplars: &p.exemplars,
-        };
-        self.append_common(identity, envelope_hash, envelope, common);
+        self.append_common(identity, envelope_hash, envelope, p.common());
         self.value_double.append_null();
         self.value_int.append_null();
         self.count.append_value(p.count);
@@ -304,14 +329,7 @@ impl MetricBatchBuilder {
         envelope: (&str, &[u8], &[u8]),
         p: &ExponentialHistogramDataPoint,
     ) {
-        let common = PointCommon {
-            attributes: &p.attributes,
-            start: p.start_time_unix_nano,
-            time: p.time_unix_nano,
-            flags: p.flags,
-            exemplars: &p.exemplars,
-        };
-        self.append_common(identity, envelope_hash, envelope, common);
+        self.append_common(identity, envelope_hash, envelope, p.common());
         self.value_double.append_null();
         self.value_int.append_null();
         self.count.append_value(p.count);
@@ -354,14 +372,7 @@ impl MetricBatchBuilder {
         envelope: (&str, &[u8], &[u8]),
         p: &SummaryDataPoint,
     ) {
-        let common = PointCommon {
-            attributes: &p.attributes,
-            start: p.start_time_unix_nano,
-            time: p.time_unix_nano,
-            flags: p.flags,
-            exemplars: &[],
-        };
-        self.append_common(identity, envelope_hash, envelope, common);
+        self.append_common(identity, envelope_hash, envelope, p.common());
         self.value_double.append_null();
         self.value_int.append_null();
         self.count.append_value(p.count);
@@ -408,8 +419,8 @@ impl MetricBatchBuilder {
         if self.rows() == 0 {
             return Ok(None);
         }
-        let mut fields = fixed_fields();
-        let mut columns: Vec<ArrayRef> = vec![
+        let fields = fixed_fields();
+        let columns: Vec<ArrayRef> = vec![
             Arc::new(self.name.finish()),
             Arc::new(self.description.finish()),
             Arc::new(self.unit.finish()),
@@ -440,32 +451,9 @@ impl MetricBatchBuilder {
             Arc::new(self.quantile_values.finish()),
             Arc::new(self.exemplars.finish()),
         ];
-        for (field, array) in self
-            .envelope
-            .finish()
-            .into_iter()
-            .chain(self.attributes.finish())
-        {
-            fields.push(field);
-            columns.push(array);
-        }
-        // List builders produce fields named "item"; align them with the declared schema.
-        let schema = Arc::new(Schema::new(fields));
-        let columns = columns
-            .into_iter()
-            .zip(schema.fields())
-            .map(|(array, field)| align_list_field(array, field.data_type()))
-            .collect::<StorageResult<Vec<_>>>()?;
-        let batch = RecordBatch::try_new(schema, columns)?;
+        let batch = finish_batch(fields, columns, self.envelope, self.attributes)?;
         Ok(Some((batch, (self.min_time, self.max_time))))
     }
-}
-
-fn align_list_field(array: ArrayRef, data_type: &DataType) -> StorageResult<ArrayRef> {
-    if array.data_type() == data_type {
-        return Ok(array);
-    }
-    Ok(arrow::compute::cast(&array, data_type)?)
 }
 
 /// A hash of the resource and scope, the part of a series identity shared by a whole scope.
