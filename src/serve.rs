@@ -105,8 +105,14 @@ pub async fn run(config: Config, demo_spans_per_second: Option<u64>) -> anyhow::
         "sightline is ready"
     );
 
-    let demo = demo_spans_per_second
-        .map(|rate| tokio::spawn(run_demo(grpc_addr, rate, shutdown_watch.clone())));
+    let demo = demo_spans_per_second.map(|rate| {
+        tokio::spawn(show_demo_traces(
+            store.clone(),
+            http_addr,
+            shutdown_watch.clone(),
+        ));
+        tokio::spawn(run_demo(grpc_addr, rate, shutdown_watch.clone()))
+    });
 
     termination_signal().await;
     tracing::info!("shutting down: finishing in-flight requests and writing heads to blocks");
@@ -147,6 +153,28 @@ async fn wait_for_server<E: std::fmt::Display>(
         Ok(Ok(Err(error))) => tracing::error!(%error, "{name} server failed"),
         Ok(Err(error)) => tracing::error!(%error, "{name} server task failed"),
         Err(_) => tracing::warn!("{name} server did not stop within 30 s"),
+    }
+}
+
+/// Every 30 s while demo traffic runs, logs a link to a trace that just arrived.
+async fn show_demo_traces(
+    store: TelemetryStore,
+    http_addr: SocketAddr,
+    shutdown: watch::Receiver<bool>,
+) {
+    let tenant = sightline_storage::TenantId::single_tenant();
+    let port = http_addr.port();
+    let mut interval = tokio::time::interval(Duration::from_secs(30));
+    interval.tick().await;
+    loop {
+        tokio::select! {
+            _ = stopped(shutdown.clone()) => return,
+            _ = interval.tick() => {}
+        }
+        if let Some(id) = store.recent_trace_ids(&tenant).first() {
+            let id = sightline_proto::TraceId(*id);
+            tracing::info!("a demo trace: curl -s http://localhost:{port}/api/v2/traces/{id}");
+        }
     }
 }
 

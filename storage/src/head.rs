@@ -134,6 +134,21 @@ impl Head {
     pub fn trace_count(&self) -> usize {
         self.trace_batches.len()
     }
+
+    /// Ids of the traces in the most recent batch (traces only).
+    pub fn latest_trace_ids(&self) -> Vec<[u8; 16]> {
+        let Some(batch) = self.batches.last() else {
+            return Vec::new();
+        };
+        let Ok(ids) = typed::<FixedSizeBinaryArray>(&batch.batch, spans::col::TRACE_ID) else {
+            return Vec::new();
+        };
+        let mut out: Vec<[u8; 16]> = (0..ids.len())
+            .map(|row| ids.value(row).try_into().expect("16-byte trace id"))
+            .collect();
+        out.dedup();
+        out
+    }
 }
 
 #[cfg(test)]
@@ -166,5 +181,8 @@ mod tests {
         );
         assert!(head.trace_rows(&[0xaa; 16]).is_empty());
         assert_eq!(head.trace_count(), 2);
+        let latest = head.latest_trace_ids();
+        assert_eq!(latest.len(), 2);
+        assert!(latest.contains(&trace_id));
     }
 }

@@ -27,6 +27,16 @@ pub struct TraceLookup {
 }
 
 impl TelemetryStore {
+    /// Ids of the traces most recently received for `tenant` (empty when the head holds none):
+    /// a starting point for exploring live data, e.g. with demo traffic.
+    pub fn recent_trace_ids(&self, tenant: &TenantId) -> Vec<[u8; 16]> {
+        self.inner
+            .heads
+            .existing_slot(&(tenant.clone(), Signal::Traces))
+            .map(|slot| slot.read().active.latest_trace_ids())
+            .unwrap_or_default()
+    }
+
     /// Finds every span of `trace_id` for `tenant`. `time_range` (unix nanoseconds, inclusive)
     /// limits which blocks are searched; without it, bloom filters keep the lookup to the few
     /// blocks that may hold the trace.
