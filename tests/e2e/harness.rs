@@ -28,11 +28,17 @@ pub struct Server {
     pub http: SocketAddr,
     log: PathBuf,
     config: String,
+    env: Vec<(String, String)>,
 }
 
 impl Server {
     /// Starts a server on `data_dir` with extra TOML configuration, and waits until ready.
     pub async fn start(data_dir: &Path, config: &str) -> Server {
+        Self::start_with_env(data_dir, config, &[]).await
+    }
+
+    /// Like [`Server::start`], with extra environment variables for the server.
+    pub async fn start_with_env(data_dir: &Path, config: &str, env: &[(&str, &str)]) -> Server {
         let mut server = Server {
             child: None,
             data_dir: data_dir.to_path_buf(),
@@ -41,6 +47,10 @@ impl Server {
             http: SocketAddr::from(([127, 0, 0, 1], free_port())),
             log: data_dir.join("server.log"),
             config: config.to_string(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         };
         server.spawn().await;
         server
@@ -75,6 +85,7 @@ impl Server {
         for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("SIGHTLINE_")) {
             command.env_remove(name);
         }
+        command.envs(self.env.iter().map(|(k, v)| (k, v)));
         self.child = Some(command.spawn().expect("starting sightline"));
         self.wait_ready().await;
     }
