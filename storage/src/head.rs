@@ -146,6 +146,7 @@ impl Head {
         let mut out: Vec<[u8; 16]> = (0..ids.len())
             .map(|row| ids.value(row).try_into().expect("16-byte trace id"))
             .collect();
+        out.sort_unstable();
         out.dedup();
         out
     }

@@ -1,19 +1,11 @@
-//! Runs the real `sightline` binary for end-to-end tests: free loopback ports, a temporary data
-//! directory, a config file, readiness waiting, SIGTERM and SIGKILL.
+//! Runs the real `sightline` binary for end-to-end tests: loopback ports chosen by the server
+//! (port 0, read back from its "ready" log line, so parallel tests never collide), a temporary
+//! data directory, a config file, readiness waiting, SIGTERM and SIGKILL.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
-
-/// A free port on 127.0.0.1 (bound and released; the server binds it right after).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A running `sightline serve`.
 pub struct Server {
@@ -39,12 +31,13 @@ impl Server {
 
     /// Like [`Server::start`], with extra environment variables for the server.
     pub async fn start_with_env(data_dir: &Path, config: &str, env: &[(&str, &str)]) -> Server {
+        let unbound = SocketAddr::from(([127, 0, 0, 1], 0));
         let mut server = Server {
             child: None,
             data_dir: data_dir.to_path_buf(),
-            grpc: SocketAddr::from(([127, 0, 0, 1], free_port())),
-            otlp_http: SocketAddr::from(([127, 0, 0, 1], free_port())),
-            http: SocketAddr::from(([127, 0, 0, 1], free_port())),
+            grpc: unbound,
+            otlp_http: unbound,
+            http: unbound,
             log: data_dir.join("server.log"),
             config: config.to_string(),
             env: env
@@ -65,6 +58,7 @@ impl Server {
             .append(true)
             .open(&self.log)
             .unwrap();
+        let log_offset = log.metadata().unwrap().len() as usize;
         let mut command = Command::new(env!("CARGO_BIN_EXE_sightline"));
         command
             .arg("serve")
@@ -72,12 +66,9 @@ impl Server {
             .arg(&config_path)
             .arg("--data-dir")
             .arg(self.data_dir.join("data"))
-            .arg("--otlp-grpc-addr")
-            .arg(self.grpc.to_string())
-            .arg("--otlp-http-addr")
-            .arg(self.otlp_http.to_string())
-            .arg("--http-addr")
-            .arg(self.http.to_string())
+            .args(["--otlp-grpc-addr", "127.0.0.1:0"])
+            .args(["--otlp-http-addr", "127.0.0.1:0"])
+            .args(["--http-addr", "127.0.0.1:0"])
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(log);
@@ -87,7 +78,47 @@ impl Server {
         }
         command.envs(self.env.iter().map(|(k, v)| (k, v)));
         self.child = Some(command.spawn().expect("starting sightline"));
+        self.read_addresses(log_offset).await;
         self.wait_ready().await;
+    }
+
+    /// Waits for the "sightline is ready" line written after `offset` and takes the bound
+    /// addresses from it.
+    async fn read_addresses(&mut self, offset: usize) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let text = self.log_text();
+            if let Some(line) = text
+                .get(offset..)
+                .and_then(|t| t.lines().find(|l| l.contains("sightline is ready")))
+            {
+                let field = |name: &str| -> SocketAddr {
+                    let start = line
+                        .find(&format!(" {name}="))
+                        .expect("address in the ready line")
+                        + name.len()
+                        + 2;
+                    line[start..]
+                        .split_whitespace()
+                        .next()
+                        .unwrap()
+                        .parse()
+                        .unwrap()
+                };
+                self.grpc = field("otlp_grpc");
+                self.otlp_http = field("otlp_http");
+                self.http = field("http");
+                return;
+            }
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
+                panic!("sightline exited with {status} before becoming ready:\n{text}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "sightline not ready after 30 s:\n{text}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Waits until `/ready` answers 200 (panics with the server log after 30 s).
@@ -164,7 +195,7 @@ impl Server {
         }
     }
 
-    /// Starts the server again on the same data directory and ports.
+    /// Starts the server again on the same data directory (ports may change).
     pub async fn restart(&mut self) {
         assert!(self.child.is_none(), "stop the server first");
         self.spawn().await;

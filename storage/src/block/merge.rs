@@ -1,18 +1,19 @@
 //! Merging head batches into one block-shaped batch: a common schema (fixed columns, the union of
 //! attribute columns up to a cap, overflow last) and the signal's sort order.
 //!
-//! Each head batch is already sorted by the signal's sort key when it is built
-//! ([`sort_batch`]). Its rows therefore fall into runs that share a group key (a trace id; a
-//! service; a metric series). The block orders those runs by (group key, first time) and copies
-//! them run after run, so the merge reads each batch in long sequential stretches instead of
-//! gathering single rows from thousands of batches. Rows of one group end up adjacent (a trace
-//! is one row range); inside a group they are ordered by batch, then time.
+//! Rows of a head batch fall into runs that share a group key (a trace id; a service; a metric
+//! series): exporters batch a service's spans of a trace together. The block orders those runs
+//! by (group key, first time) and copies them run after run, so the merge reads each batch in
+//! long sequential stretches instead of gathering single rows from thousands of batches. Rows of
+//! one group end up adjacent (a trace is one row range); inside a group they are ordered by
+//! batch, then time. (Sorting each batch on arrival makes runs longer, but did not pay for
+//! itself in the ingest benchmark.)
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, FixedSizeBinaryArray, UInt64Array, new_null_array};
-use arrow::compute::{SortColumn, interleave, lexsort_to_indices, take_record_batch};
+use arrow::compute::interleave;
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 
@@ -21,7 +22,7 @@ use crate::error::{StorageError, StorageResult};
 use crate::rows::attributes::{
     OVERFLOW_COLUMN, demote_to_overflow, overflow_field, parse_attribute_column_name,
 };
-use crate::rows::columns::{SERVICE_NAME_COLUMN, TextColumn, column, typed};
+use crate::rows::columns::{SERVICE_NAME_COLUMN, TextColumn, typed};
 use crate::rows::{logs, metrics, spans};
 use crate::tenant::Signal;
 
@@ -38,29 +39,6 @@ pub fn sort_columns(signal: Signal) -> &'static [&'static str] {
     }
 }
 
-/// Sorts one batch by the signal's sort columns (done once per export, on small batches).
-pub fn sort_batch(signal: Signal, batch: RecordBatch) -> StorageResult<RecordBatch> {
-    let sort: Vec<SortColumn> = sort_columns(signal)
-        .iter()
-        .map(|name| {
-            Ok(SortColumn {
-                values: Arc::clone(column(&batch, name)?),
-                options: None,
-            })
-        })
-        .collect::<StorageResult<_>>()?;
-    let indices = lexsort_to_indices(&sort, None)?;
-    let in_order = indices
-        .values()
-        .iter()
-        .enumerate()
-        .all(|(i, &v)| i as u32 == v);
-    if in_order {
-        return Ok(batch);
-    }
-    Ok(take_record_batch(&batch, &indices)?)
-}
-
 /// A slice of one batch whose rows share a group key.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Run {
@@ -69,7 +47,7 @@ pub(crate) struct Run {
     pub len: usize,
 }
 
-/// Concatenates `batches` (each sorted by [`sort_batch`]) under one schema, keeping at most
+/// Concatenates `batches` under one schema, keeping at most
 /// `max_attribute_columns` attribute columns (the most used ones; the rest move to the overflow
 /// column), in block order.
 pub fn merge_and_sort(
