@@ -1,17 +1,20 @@
 //! Requests exercising every OTLP field, and golden files, shared by this crate's tests.
 
-/// Reads the golden file `name` from `storage/testdata/golden/`. With `SIGHTLINE_BLESS=1` in the
-/// environment it is (re)written from `generate` first; bless only when a format version changes.
+/// Reads the golden file `name` from `storage/testdata/golden/`. With `SIGHTLINE_BLESS=<name>`
+/// (or `SIGHTLINE_BLESS=1` for all) it is (re)written from `generate` first; bless only a new
+/// format version's file, never an old one's.
 pub fn golden_file(name: &str, generate: impl FnOnce() -> Vec<u8>) -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("testdata/golden")
         .join(name);
-    if std::env::var_os("SIGHTLINE_BLESS").is_some() {
+    if let Ok(bless) = std::env::var("SIGHTLINE_BLESS")
+        && (bless == "1" || bless.split(',').any(|b| b == name))
+    {
         std::fs::write(&path, generate()).unwrap();
     }
     std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
-            "golden file {}: {e} (run with SIGHTLINE_BLESS=1 once)",
+            "golden file {}: {e} (run with SIGHTLINE_BLESS={name} once)",
             path.display()
         )
     })

@@ -9,7 +9,9 @@ use crate::tenant::Signal;
 /// The `format` value of every Sightline block.
 pub const BLOCK_FORMAT: &str = "sightline-block";
 /// Current block format version.
-pub const BLOCK_FORMAT_VERSION: u32 = 1;
+pub const BLOCK_FORMAT_VERSION: u32 = 2;
+/// Oldest block format version this build reads.
+pub const OLDEST_READABLE_VERSION: u32 = 1;
 
 /// Name of the meta file.
 pub const META_FILE: &str = "meta.json";
@@ -112,11 +114,11 @@ impl BlockMeta {
                 format!("format {:?} is not {BLOCK_FORMAT}", meta.format),
             ));
         }
-        if meta.version != BLOCK_FORMAT_VERSION {
+        if !(OLDEST_READABLE_VERSION..=BLOCK_FORMAT_VERSION).contains(&meta.version) {
             return Err(StorageError::corrupt(
                 "meta.json",
                 format!(
-                    "block format version {} is not supported (this build reads {BLOCK_FORMAT_VERSION})",
+                    "block format version {} is not supported (this build reads {OLDEST_READABLE_VERSION} to {BLOCK_FORMAT_VERSION})",
                     meta.version
                 ),
             ));
@@ -154,7 +156,7 @@ mod tests {
         let golden =
             String::from_utf8(include_bytes!("../../testdata/golden/meta-v1.json").to_vec())
                 .unwrap();
-        let future = golden.replace("\"version\": 1", "\"version\": 2");
+        let future = golden.replace("\"version\": 1", "\"version\": 3");
         assert!(BlockMeta::from_json(future.as_bytes()).is_err());
         assert!(BlockMeta::from_json(b"{}").is_err());
     }

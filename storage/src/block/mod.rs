@@ -7,13 +7,14 @@ mod dictionary;
 pub mod merge;
 pub mod meta;
 pub mod reader;
+pub mod structure;
 pub mod trace_index;
 pub mod writer;
 
 pub use bloom::TraceIdBloom;
 pub use meta::{BlockMeta, WalCoverage};
 pub use reader::BlockReader;
-pub use trace_index::TraceIndex;
+pub use trace_index::{TraceEntry, TraceIndex};
 pub use writer::{BlockOptions, EncodedBlock, encode_block, upload_block};
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use arrow::array::{Array, FixedSizeBinaryArray};
+use arrow::array::{FixedSizeBinaryArray, Int64Array, UInt64Array};
 use arrow::record_batch::RecordBatch;
 use bytes::Bytes;
 use parquet::arrow::ArrowWriter;
@@ -18,7 +18,8 @@ use super::meta::{
     BLOCK_FORMAT, BLOCK_FORMAT_VERSION, BLOOM_FILE, BlockFile, BlockMeta, DATA_FILE, META_FILE,
     TRACE_INDEX_FILE, WalCoverage,
 };
-use super::trace_index::TraceIndex;
+use super::structure::{LinkedBatch, link_parents};
+use super::trace_index::{IndexRow, TraceIndex};
 use crate::backend::BlockStorage;
 use crate::error::StorageResult;
 use crate::rows::attributes::DEFAULT_MAX_ATTRIBUTE_COLUMNS;
@@ -89,7 +90,13 @@ pub fn encode_block(
 ) -> StorageResult<EncodedBlock> {
     let started = std::time::Instant::now();
     let plain: Vec<RecordBatch> = batches.iter().map(|b| b.batch.clone()).collect();
-    let sorted = merge_and_sort(signal, &plain, options.max_attribute_columns)?;
+    let mut sorted = merge_and_sort(signal, &plain, options.max_attribute_columns)?;
+    let mut trace_index = None;
+    if signal == Signal::Traces {
+        let linked = link_parents(&sorted)?;
+        trace_index = Some(build_trace_index(&linked)?);
+        sorted = linked.batch;
+    }
     let merge_time = started.elapsed();
     let min_time = batches.iter().map(|b| b.min_time).min().unwrap_or(0);
     let max_time = batches.iter().map(|b| b.max_time).max().unwrap_or(0);
@@ -97,16 +104,13 @@ pub fn encode_block(
     let data = write_parquet(signal, &sorted, options)?;
     let parquet_time = started.elapsed() - merge_time;
     let mut files = vec![(DATA_FILE.to_string(), data)];
-    let (mut trace_index, mut bloom) = (None, None);
-    if signal == Signal::Traces {
-        let ids: &FixedSizeBinaryArray = typed(&sorted, spans::col::TRACE_ID)?;
-        let index = TraceIndex::from_sorted_ids((0..ids.len()).map(|row| ids.value(row)));
+    let mut bloom = None;
+    if let Some(index) = &trace_index {
         let mut filter =
             TraceIdBloom::with_capacity(index.len(), options.bloom_false_positive_rate);
         index.trace_ids().for_each(|id| filter.insert(id));
         files.push((TRACE_INDEX_FILE.to_string(), Bytes::from(index.to_bytes())));
         files.push((BLOOM_FILE.to_string(), Bytes::from(filter.to_bytes())));
-        trace_index = Some(index);
         bloom = Some(filter);
     }
 
@@ -143,6 +147,23 @@ pub fn encode_block(
         merge_time,
         parquet_time,
     })
+}
+
+/// The trace index of a linked, trace-sorted block batch.
+fn build_trace_index(linked: &LinkedBatch) -> StorageResult<TraceIndex> {
+    let batch = &linked.batch;
+    let ids: &FixedSizeBinaryArray = typed(batch, spans::col::TRACE_ID)?;
+    let starts: &UInt64Array = typed(batch, spans::col::START_TIME)?;
+    let durations: &Int64Array = typed(batch, spans::col::DURATION)?;
+    Ok(TraceIndex::build((0..batch.num_rows()).map(|row| {
+        let start = starts.value(row);
+        IndexRow {
+            trace_id: ids.value(row),
+            start,
+            end: start.wrapping_add(durations.value(row) as u64).max(start),
+            is_root: linked.is_root[row],
+        }
+    })))
 }
 
 /// Uploads a block: data files first, `meta.json` last, so the block becomes visible only when

@@ -31,8 +31,11 @@ pub mod col {
     pub const TRACE_ID: &str = "trace_id";
     /// FixedSizeBinary(8).
     pub const SPAN_ID: &str = "span_id";
-    /// FixedSizeBinary(8), null for root spans.
+    /// FixedSizeBinary(8): null for root spans, and in blocks also when the parent is in the
+    /// block (see [`PARENT_OFFSET`]).
     pub const PARENT_SPAN_ID: &str = "parent_span_id";
+    /// Int32, blocks only: parent row minus this row, when the parent is in the block.
+    pub const PARENT_OFFSET: &str = "parent_offset";
     /// Utf8, null when empty.
     pub const TRACE_STATE: &str = "trace_state";
     /// UInt32.
@@ -279,6 +282,7 @@ pub struct SpanColumns<'a> {
     /// `span_id`.
     pub span_id: &'a FixedSizeBinaryArray,
     parent_span_id: &'a FixedSizeBinaryArray,
+    parent_offset: Option<&'a Int32Array>,
     trace_state: &'a StringArray,
     flags: &'a UInt32Array,
     /// `name`.
@@ -306,6 +310,10 @@ impl<'a> SpanColumns<'a> {
             trace_id: typed(batch, col::TRACE_ID)?,
             span_id: typed(batch, col::SPAN_ID)?,
             parent_span_id: typed(batch, col::PARENT_SPAN_ID)?,
+            parent_offset: match batch.column_by_name(col::PARENT_OFFSET) {
+                Some(_) => Some(typed(batch, col::PARENT_OFFSET)?),
+                None => None,
+            },
             trace_state: typed(batch, col::TRACE_STATE)?,
             flags: typed(batch, col::FLAGS)?,
             name: TextColumn::new(batch, col::NAME)?,
@@ -331,6 +339,27 @@ impl<'a> SpanColumns<'a> {
         })
     }
 
+    /// The parent span id of `row`: stored, or (in blocks) the span id of the row
+    /// `parent_offset` away, which must be in the same batch.
+    pub fn parent_span_id_of(&self, row: usize) -> StorageResult<Vec<u8>> {
+        if self.parent_span_id.is_valid(row) {
+            return Ok(self.parent_span_id.value(row).to_vec());
+        }
+        match self.parent_offset {
+            Some(offsets) if offsets.is_valid(row) => {
+                let parent = row as i64 + offsets.value(row) as i64;
+                if !(0..self.span_id.len() as i64).contains(&parent) {
+                    return Err(crate::error::StorageError::corrupt(
+                        "span batch",
+                        "a parent row lies outside the rows read (read whole traces)",
+                    ));
+                }
+                Ok(self.span_id.value(parent as usize).to_vec())
+            }
+            _ => Ok(Vec::new()),
+        }
+    }
+
     /// Rebuilds the span at `row`.
     pub fn span(&self, row: usize) -> StorageResult<Span> {
         let start = self.start.value(row);
@@ -342,11 +371,7 @@ impl<'a> SpanColumns<'a> {
             trace_id: self.trace_id.value(row).to_vec(),
             span_id: self.span_id.value(row).to_vec(),
             trace_state: optional_text(self.trace_state, row),
-            parent_span_id: if self.parent_span_id.is_valid(row) {
-                self.parent_span_id.value(row).to_vec()
-            } else {
-                Vec::new()
-            },
+            parent_span_id: self.parent_span_id_of(row)?,
             flags: self.flags.value(row),
             name: self.name.value(row).to_string(),
             kind: self.kind.value(row),

@@ -86,11 +86,14 @@ impl TelemetryStore {
         });
         let mut blocks_read = 0;
         for batches in futures::future::try_join_all(reads).await? {
-            blocks_read += usize::from(!batches.is_empty());
-            for batch in batches {
-                let rows = (0..batch.num_rows()).collect();
-                parts.push((batch, rows));
+            if batches.is_empty() {
+                continue;
             }
+            blocks_read += 1;
+            // One batch per block: parent links (row offsets) stay inside it.
+            let batch = arrow::compute::concat_batches(&batches[0].schema(), &batches)?;
+            let rows = (0..batch.num_rows()).collect();
+            parts.push((batch, rows));
         }
 
         let mut items = Vec::new();
