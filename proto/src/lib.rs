@@ -7,6 +7,7 @@
 //! - [`rpc_status`]: `google.rpc.Status` and `RetryInfo`, used for OTLP error replies.
 
 pub mod ids;
+pub mod jaeger;
 pub mod json;
 pub mod rpc_status;
 pub mod tempopb;

@@ -20,6 +20,9 @@ pub enum ApiError {
     /// Storage failed (500).
     #[error("internal error: {0}")]
     Storage(#[from] StorageError),
+    /// Something else went wrong inside (500).
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl From<TenantHeaderError> for ApiError {
@@ -38,15 +41,15 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Storage(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let ApiError::Storage(error) = &self {
-            tracing::error!(%error, "query failed");
+        if matches!(self, ApiError::Storage(_) | ApiError::Internal(_)) {
+            tracing::error!(error = %self, "query failed");
         }
         (
             self.status(),

@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod params;
+pub mod search;
 pub mod tempo;
 
 use axum::Router;

@@ -40,6 +40,47 @@ pub fn seconds_range(
     Ok(Some((start_ns, end_ns)))
 }
 
+/// Parses a Go duration (`300ms`, `1.5s`, `1h30m`, `250us`, `10ns`; a bare number is
+/// nanoseconds) into nanoseconds.
+pub fn parse_go_duration(text: &str) -> Result<u64, ApiError> {
+    let invalid = || {
+        ApiError::BadRequest(format!(
+            "invalid duration {text:?}: expected e.g. 100ms, 1.5s or 1h30m"
+        ))
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(invalid());
+    }
+    if let Ok(nanos) = text.parse::<u64>() {
+        return Ok(nanos);
+    }
+    let mut total = 0f64;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let number_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(invalid)?;
+        let number: f64 = rest[..number_end].parse().map_err(|_| invalid())?;
+        rest = &rest[number_end..];
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_end] {
+            "ns" => 1.0,
+            "us" | "µs" | "μs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            _ => return Err(invalid()),
+        };
+        total += number * scale;
+        rest = &rest[unit_end..];
+    }
+    Ok(total.round() as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,6 +95,19 @@ mod tests {
         assert!(parse_trace_id("xyz").is_err());
         assert!(parse_trace_id(&"a".repeat(33)).is_err());
         assert!(parse_trace_id("").is_err());
+    }
+
+    #[test]
+    fn go_durations() {
+        assert_eq!(parse_go_duration("100ms").unwrap(), 100_000_000);
+        assert_eq!(parse_go_duration("1.5s").unwrap(), 1_500_000_000);
+        assert_eq!(parse_go_duration("1h30m").unwrap(), 5_400_000_000_000);
+        assert_eq!(parse_go_duration("250us").unwrap(), 250_000);
+        assert_eq!(parse_go_duration("250µs").unwrap(), 250_000);
+        assert_eq!(parse_go_duration("42").unwrap(), 42);
+        assert!(parse_go_duration("5 days").is_err());
+        assert!(parse_go_duration("").is_err());
+        assert!(parse_go_duration("ms").is_err());
     }
 
     #[test]

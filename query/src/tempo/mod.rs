@@ -22,6 +22,8 @@ use sightline_proto::json::{JsonStyle, encode_resource_spans};
 use sightline_proto::otlp::trace::v1::ResourceSpans;
 use sightline_proto::tempopb;
 
+pub mod search;
+
 use crate::QueryState;
 use crate::error::ApiError;
 use crate::params::{parse_trace_id, seconds_range};
@@ -36,6 +38,7 @@ pub fn routes() -> Router<QueryState> {
         .route("/api/status/buildinfo", get(buildinfo))
         .route("/api/traces/{id}", get(trace_v1))
         .route("/api/v2/traces/{id}", get(trace_v2))
+        .route("/api/search", get(search::search_handler))
 }
 
 /// `start`/`end` of trace-by-id requests.

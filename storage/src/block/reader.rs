@@ -10,11 +10,11 @@ use futures::future::BoxFuture;
 use futures::{FutureExt, TryStreamExt};
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt};
-use parquet::arrow::ParquetRecordBatchStreamBuilder;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, RowSelection, RowSelector,
 };
 use parquet::arrow::async_reader::AsyncFileReader;
+use parquet::arrow::{ParquetRecordBatchStreamBuilder, ProjectionMask};
 use parquet::errors::ParquetError;
 use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData, ParquetMetaDataReader};
 use tokio::sync::OnceCell;
@@ -71,9 +71,50 @@ impl BlockReader {
             .await
     }
 
-    /// Reads rows `rows` (row numbers within the file).
+    /// Reads rows `rows` (row numbers within the file), every column.
     pub async fn read_rows(&self, rows: Range<u64>) -> StorageResult<Vec<RecordBatch>> {
+        self.read(&[rows], None).await
+    }
+
+    /// Reads rows `rows` of the named columns only (names the file lacks are skipped).
+    pub async fn read_columns(
+        &self,
+        rows: Range<u64>,
+        columns: &[&str],
+    ) -> StorageResult<Vec<RecordBatch>> {
+        self.read(&[rows], Some(columns)).await
+    }
+
+    /// Reads several row ranges (sorted, not overlapping) of the named columns, in order.
+    pub async fn read_ranges(
+        &self,
+        ranges: &[Range<u64>],
+        columns: &[&str],
+    ) -> StorageResult<Vec<RecordBatch>> {
+        self.read(ranges, Some(columns)).await
+    }
+
+    /// The names of the file's columns (top-level fields).
+    pub async fn column_names(&self) -> StorageResult<Vec<String>> {
+        let footer = self.footer().await?;
+        Ok(footer
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect())
+    }
+
+    async fn read(
+        &self,
+        ranges: &[Range<u64>],
+        columns: Option<&[&str]>,
+    ) -> StorageResult<Vec<RecordBatch>> {
         let footer = self.footer().await?.clone();
+        debug_assert!(
+            ranges.windows(2).all(|w| w[0].end <= w[1].start),
+            "ranges must be sorted"
+        );
         let mut row_groups = Vec::new();
         let mut selectors = Vec::new();
         let mut first_row = 0u64;
@@ -81,31 +122,50 @@ impl BlockReader {
             let group_rows = group.num_rows() as u64;
             let group_range = first_row..first_row + group_rows;
             first_row += group_rows;
-            let start = rows.start.max(group_range.start);
-            let end = rows.end.min(group_range.end);
-            if start >= end {
+            let mut position = group_range.start;
+            let mut selected = false;
+            for range in ranges {
+                let start = range.start.max(group_range.start);
+                let end = range.end.min(group_range.end);
+                if start >= end {
+                    continue;
+                }
+                if start > position {
+                    selectors.push(RowSelector::skip((start - position) as usize));
+                }
+                selectors.push(RowSelector::select((end - start) as usize));
+                position = end;
+                selected = true;
+            }
+            if !selected {
+                // Row groups without selected rows are left out (and get no selectors).
                 continue;
             }
+            if group_range.end > position {
+                selectors.push(RowSelector::skip((group_range.end - position) as usize));
+            }
             row_groups.push(index);
-            let skip_before = (start - group_range.start) as usize;
-            let skip_after = (group_range.end - end) as usize;
-            if skip_before > 0 {
-                selectors.push(RowSelector::skip(skip_before));
-            }
-            selectors.push(RowSelector::select((end - start) as usize));
-            if skip_after > 0 {
-                selectors.push(RowSelector::skip(skip_after));
-            }
         }
         if row_groups.is_empty() {
             return Ok(Vec::new());
         }
-        let stream =
+        let projection = columns.map(|names| {
+            let schema = footer.schema();
+            let roots: Vec<usize> = names
+                .iter()
+                .filter_map(|name| schema.index_of(name).ok())
+                .collect();
+            ProjectionMask::roots(footer.metadata().file_metadata().schema_descr(), roots)
+        });
+        let mut builder =
             ParquetRecordBatchStreamBuilder::new_with_metadata(self.object_reader()?, footer)
                 .with_row_groups(row_groups)
                 .with_row_selection(RowSelection::from(selectors))
-                .build()?;
-        Ok(stream.try_collect().await?)
+                .with_batch_size(64 << 10);
+        if let Some(projection) = projection {
+            builder = builder.with_projection(projection);
+        }
+        Ok(builder.build()?.try_collect().await?)
     }
 
     /// Reads every row.

@@ -8,6 +8,7 @@ use sightline_proto::otlp::trace::v1::ResourceSpans;
 use super::TelemetryStore;
 use crate::blocklist::BlockHandle;
 use crate::error::StorageResult;
+use crate::rows::RowBatch;
 use crate::rows::spans::{assemble_resource_spans, spans_at};
 use crate::tenant::{Signal, TenantId};
 
@@ -27,6 +28,79 @@ pub struct TraceLookup {
 }
 
 impl TelemetryStore {
+    /// The visible blocks of `tenant` and `signal` that may hold items in `time_range` (unix
+    /// nanoseconds, inclusive; all blocks when `None`), oldest first.
+    pub fn blocks(
+        &self,
+        tenant: &TenantId,
+        signal: Signal,
+        time_range: Option<(u64, u64)>,
+    ) -> Vec<Arc<BlockHandle>> {
+        self.inner
+            .blocks
+            .blocks(tenant, signal)
+            .into_iter()
+            .filter(|b| time_range.is_none_or(|(start, end)| b.meta.overlaps(start, end)))
+            .collect()
+    }
+
+    /// The rows of `tenant` and `signal` still in memory (active and frozen heads) that may hold
+    /// items in `time_range`, oldest first. A row may also be in a block while its block is
+    /// being made visible.
+    pub fn head_batches(
+        &self,
+        tenant: &TenantId,
+        signal: Signal,
+        time_range: Option<(u64, u64)>,
+    ) -> Vec<Arc<RowBatch>> {
+        let Some(slot) = self.inner.heads.existing_slot(&(tenant.clone(), signal)) else {
+            return Vec::new();
+        };
+        let slot = slot.read();
+        let heads = slot
+            .flushing
+            .iter()
+            .map(|h| h.as_ref())
+            .chain(std::iter::once(&slot.active));
+        heads
+            .filter(|h| time_range.is_none_or(|(start, end)| h.overlaps(start, end)))
+            .flat_map(|h| {
+                h.batches()
+                    .iter()
+                    .filter(|b| time_range.is_none_or(|(s, e)| b.min_time <= e && b.max_time >= s))
+                    .cloned()
+            })
+            .collect()
+    }
+
+    /// Every head row of the given traces, as (batch, rows) pairs.
+    pub fn head_trace_rows(
+        &self,
+        tenant: &TenantId,
+        trace_ids: &[[u8; 16]],
+    ) -> Vec<(Arc<RowBatch>, Vec<usize>)> {
+        let Some(slot) = self
+            .inner
+            .heads
+            .existing_slot(&(tenant.clone(), Signal::Traces))
+        else {
+            return Vec::new();
+        };
+        let slot = slot.read();
+        let mut out = Vec::new();
+        for head in slot
+            .flushing
+            .iter()
+            .map(|h| h.as_ref())
+            .chain(std::iter::once(&slot.active))
+        {
+            for trace_id in trace_ids {
+                out.extend(head.trace_rows(trace_id));
+            }
+        }
+        out
+    }
+
     /// Ids of the traces most recently received for `tenant` (empty when the head holds none):
     /// a starting point for exploring live data, e.g. with demo traffic.
     pub fn recent_trace_ids(&self, tenant: &TenantId) -> Vec<[u8; 16]> {

@@ -59,10 +59,12 @@ pub struct IngestArgs {
     seed: u64,
 }
 
-struct ServerProcess {
+/// A `sightline serve` child process on free loopback ports.
+pub struct ServerProcess {
     child: Child,
     grpc: String,
-    http: String,
+    /// Query API base URL.
+    pub http: String,
 }
 
 fn free_port() -> u16 {
@@ -75,17 +77,23 @@ fn free_port() -> u16 {
 
 impl ServerProcess {
     async fn start(args: &IngestArgs, data_dir: &std::path::Path) -> anyhow::Result<Self> {
+        Self::start_on(&args.sightline_bin, data_dir, args.memory_limit_mib).await
+    }
+
+    /// Starts `binary` on `data_dir` with a memory budget, and waits until it is ready.
+    pub async fn start_on(
+        binary: &std::path::Path,
+        data_dir: &std::path::Path,
+        memory_limit_mib: usize,
+    ) -> anyhow::Result<Self> {
         let (grpc, otlp_http, http) = (free_port(), free_port(), free_port());
-        let child = Command::new(&args.sightline_bin)
+        let child = Command::new(binary)
             .args(["serve", "--data-dir"])
             .arg(data_dir)
             .args(["--otlp-grpc-addr", &format!("127.0.0.1:{grpc}")])
             .args(["--otlp-http-addr", &format!("127.0.0.1:{otlp_http}")])
             .args(["--http-addr", &format!("127.0.0.1:{http}")])
-            .env(
-                "SIGHTLINE_MEMORY_LIMIT_MIB",
-                args.memory_limit_mib.to_string(),
-            )
+            .env("SIGHTLINE_MEMORY_LIMIT_MIB", memory_limit_mib.to_string())
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
@@ -93,7 +101,7 @@ impl ServerProcess {
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
-            .with_context(|| format!("starting {}", args.sightline_bin.display()))?;
+            .with_context(|| format!("starting {}", binary.display()))?;
         let server = Self {
             child,
             grpc: format!("http://127.0.0.1:{grpc}"),
@@ -114,7 +122,8 @@ impl ServerProcess {
         }
     }
 
-    fn terminate(mut self) -> anyhow::Result<()> {
+    /// Stops the server with SIGTERM and waits for a clean exit.
+    pub fn terminate(mut self) -> anyhow::Result<()> {
         Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()?;

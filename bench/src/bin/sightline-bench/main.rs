@@ -4,11 +4,13 @@
 //!   peak memory, against the real binary.
 //! - `lookup-scaling`: trace-by-id latency as the number of blocks grows.
 //! - `block-stats`: where the bytes of a block go, per column.
+//! - `search`: TraceQL search latency over an ingested data directory.
 
 mod block_stats;
 mod ingest;
 mod lookup_scaling;
 mod machine;
+mod search;
 mod stats;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +34,8 @@ enum Benchmark {
     LookupScaling(lookup_scaling::LookupScalingArgs),
     /// Per-column sizes of a block's Parquet file.
     BlockStats(block_stats::BlockStatsArgs),
+    /// TraceQL search latency over an ingested data directory.
+    Search(search::SearchArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -44,6 +48,7 @@ fn main() -> anyhow::Result<()> {
             Benchmark::Ingest(args) => ingest::run(args).await,
             Benchmark::LookupScaling(args) => lookup_scaling::run(args).await,
             Benchmark::BlockStats(args) => block_stats::run(args),
+            Benchmark::Search(args) => search::run(args).await,
         }
     })
 }
