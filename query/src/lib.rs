@@ -8,6 +8,7 @@
 pub mod error;
 pub mod params;
 pub mod search;
+pub mod tags;
 pub mod tempo;
 
 use axum::Router;

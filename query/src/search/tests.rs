@@ -10,6 +10,7 @@ use sightline_proto::otlp::trace::v1::span::{Event, Link};
 use sightline_proto::otlp::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 use sightline_storage::{MemoryBudget, SignalRequest, StoreConfig, TelemetryStore, TenantId};
 
+use super::value::Value;
 use super::*;
 
 const SECOND: u64 = 1_000_000_000;
@@ -389,5 +390,43 @@ async fn results_are_ordered_and_described() {
         .map(|t| t.trace_id[15])
         .collect();
     assert_eq!(found, vec![4, 3]);
+    store.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tag_names_and_values_from_heads_and_blocks() {
+    use crate::tags::{TagFilter, TagScope, tag_names, tag_values};
+    use sightline_traceql::{Attribute, AttributeScope, FieldExpression, Intrinsic};
+
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = TelemetryStore::open_local(StoreConfig::new(dir.path()), MemoryBudget::new(1 << 30)).await.unwrap();
+    let prepared = store.prepare(TenantId::single_tenant(), &SignalRequest::Traces(dataset()), None).unwrap();
+    store.commit(prepared).await.unwrap();
+    let tenant = TenantId::single_tenant();
+    let filter = |q: &str| TagFilter::new(sightline_traceql::parse(q).unwrap().expression).unwrap();
+    let labels = |values: Vec<Value>| values.iter().map(Value::label).collect::<Vec<_>>();
+    for place in ["heads", "blocks"] {
+        if place == "blocks" {
+            store.flush().await.unwrap();
+        }
+        let names = tag_names(&store, &tenant, None, &TagScope::ALL, None).await.unwrap();
+        assert!(names.span.contains("http.route") && names.span.contains("db.system"), "{place}: {:?}", names.span);
+        assert!(names.resource.contains("service.name") && names.resource.contains("deployment.environment.name"));
+        assert!(names.event.contains("exception.type"), "{place}: {:?}", names.event);
+        let filtered = tag_names(&store, &tenant, None, &[TagScope::Span], filter(r#"{ resource.service.name = "cart" }"#)).await.unwrap();
+        assert_eq!(filtered.span.into_iter().collect::<Vec<_>>(), vec!["db.system".to_string()], "{place}");
+
+        let service = FieldExpression::Attribute(Attribute { scope: AttributeScope::Resource, name: "service.name".into() });
+        let values = tag_values(&store, &tenant, None, service, None, 100).await.unwrap();
+        assert_eq!(labels(values), vec!["ad", "cart", "checkout", "email", "frontend", "recommendation"], "{place}");
+        let db = FieldExpression::Attribute(Attribute { scope: AttributeScope::Span, name: "db.system".into() });
+        let values = tag_values(&store, &tenant, None, db.clone(), filter(r#"{ resource.service.name = "cart" }"#), 100).await.unwrap();
+        assert_eq!(labels(values), vec!["postgresql"], "{place}");
+        assert_eq!(labels(tag_values(&store, &tenant, None, db, None, 1).await.unwrap()).len(), 1, "limit");
+        let status = tag_values(&store, &tenant, None, FieldExpression::Intrinsic(Intrinsic::Status), None, 100).await.unwrap();
+        assert_eq!(labels(status), vec!["error", "ok", "unset"], "{place}");
+        let codes = FieldExpression::Attribute(Attribute { scope: AttributeScope::Span, name: "http.response.status_code".into() });
+        assert_eq!(tag_values(&store, &tenant, None, codes, None, 100).await.unwrap(), vec![Value::Int(200), Value::Int(500), Value::Int(503)]);
+    }
     store.shutdown().await.unwrap();
 }

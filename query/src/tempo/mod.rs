@@ -23,6 +23,7 @@ use sightline_proto::otlp::trace::v1::ResourceSpans;
 use sightline_proto::tempopb;
 
 pub mod search;
+pub mod tags;
 
 use crate::QueryState;
 use crate::error::ApiError;
@@ -39,6 +40,10 @@ pub fn routes() -> Router<QueryState> {
         .route("/api/traces/{id}", get(trace_v1))
         .route("/api/v2/traces/{id}", get(trace_v2))
         .route("/api/search", get(search::search_handler))
+        .route("/api/search/tags", get(tags::tags_v1))
+        .route("/api/v2/search/tags", get(tags::tags_v2))
+        .route("/api/search/tag/{tag}/values", get(tags::values_v1))
+        .route("/api/v2/search/tag/{tag}/values", get(tags::values_v2))
 }
 
 /// `start`/`end` of trace-by-id requests.
