@@ -11,6 +11,7 @@
 
 pub mod config;
 mod decompress;
+pub mod derived;
 pub mod error;
 pub mod grpc;
 pub mod http;

@@ -10,6 +10,7 @@ pub mod params;
 pub mod search;
 pub mod tags;
 pub mod tempo;
+pub mod traceql_metrics;
 
 use axum::Router;
 use sightline_storage::{TelemetryStore, TenantId, tenant_from_header};

@@ -40,6 +40,32 @@ pub fn seconds_range(
     Ok(Some((start_ns, end_ns)))
 }
 
+/// Parses a point in time given as unix seconds (possibly fractional), unix nanoseconds (any
+/// integer above 10^12) or RFC 3339, into unix nanoseconds.
+pub fn parse_timestamp(name: &str, text: &str) -> Result<u64, ApiError> {
+    let text = text.trim();
+    let invalid = || {
+        ApiError::BadRequest(format!(
+            "invalid {name} {text:?}: expected unix seconds, unix nanoseconds or RFC 3339"
+        ))
+    };
+    if let Ok(integer) = text.parse::<u64>() {
+        return Ok(if integer > 1_000_000_000_000 {
+            integer
+        } else {
+            integer.saturating_mul(1_000_000_000)
+        });
+    }
+    if let Ok(seconds) = text.parse::<f64>() {
+        if seconds.is_finite() && seconds >= 0.0 {
+            return Ok((seconds * 1e9) as u64);
+        }
+        return Err(invalid());
+    }
+    let parsed = chrono::DateTime::parse_from_rfc3339(text).map_err(|_| invalid())?;
+    u64::try_from(parsed.timestamp_nanos_opt().ok_or_else(invalid)?).map_err(|_| invalid())
+}
+
 /// Parses a Go duration (`300ms`, `1.5s`, `1h30m`, `250us`, `10ns`; a bare number is
 /// nanoseconds) into nanoseconds.
 pub fn parse_go_duration(text: &str) -> Result<u64, ApiError> {

@@ -243,4 +243,4 @@ pub fn merge_and_order(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

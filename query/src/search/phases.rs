@@ -123,17 +123,29 @@ fn leaves_mask(batch: &RecordBatch, plan: &Plan) -> Vec<bool> {
 /// Phase 2: evaluates the whole query on `entries` (traces of `block`, in any order).
 pub async fn evaluate(
     block: Arc<BlockHandle>,
-    mut entries: Vec<TraceEntry>,
+    entries: Vec<TraceEntry>,
     plan: &Plan,
     bounds: &TraceBounds,
     spss: usize,
 ) -> StorageResult<(Vec<TraceMatch>, Inspected)> {
+    match read_traces(&block, entries, plan).await? {
+        Some(table) => Ok(search_table(&table, plan, bounds, spss)),
+        None => Ok((Vec::new(), Inspected::default())),
+    }
+}
+
+/// Reads every column `plan` needs for the rows of `entries` (traces of `block`), as a table.
+pub async fn read_traces(
+    block: &BlockHandle,
+    mut entries: Vec<TraceEntry>,
+    plan: &Plan,
+) -> StorageResult<Option<SpanTable>> {
     entries.sort_by_key(|e| e.first_row);
     let ranges: Vec<Range<u64>> = entries.iter().map(TraceEntry::rows).collect();
     let names: Vec<&str> = plan.columns.iter().map(String::as_str).collect();
     let batches = block.reader().read_ranges(&ranges, &names).await?;
     let Some(first) = batches.first() else {
-        return Ok((Vec::new(), Inspected::default()));
+        return Ok(None);
     };
     let mut batch = concat_batches(&first.schema(), &batches)?;
     if batch.column_by_name(col::PARENT_OFFSET).is_none() {
@@ -158,6 +170,5 @@ pub async fn evaluate(
     } else {
         group_rows(&batch)
     };
-    let table = SpanTable { batch, groups };
-    Ok(search_table(&table, plan, bounds, spss))
+    Ok(Some(SpanTable { batch, groups }))
 }

@@ -91,13 +91,27 @@ pub fn search_table(
     bounds: &TraceBounds,
     spss: usize,
 ) -> (Vec<TraceMatch>, Inspected) {
+    let mut matches = Vec::new();
+    let inspected = for_each_match(table, plan, bounds, |ctx, spansets| {
+        matches.push(describe(ctx, plan, spansets, spss))
+    });
+    (matches, inspected)
+}
+
+/// Evaluates `plan` on every trace of `table` within `bounds` and calls `visit` with the
+/// spansets of each matching trace.
+pub fn for_each_match(
+    table: &SpanTable,
+    plan: &Plan,
+    bounds: &TraceBounds,
+    mut visit: impl FnMut(&SpanContext<'_, '_>, Vec<Spanset>),
+) -> Inspected {
     let view = SpanView::new(&table.batch);
     let counts = plan.uses_child_count.then(|| child_counts(&view));
     let inspected = Inspected {
         traces: table.groups.len() as u64,
         spans: table.batch.num_rows() as u64,
     };
-    let mut matches = Vec::new();
     for group in table.groups.iter().filter(|g| bounds.admits(g)) {
         let ctx = SpanContext {
             view: &view,
@@ -114,12 +128,11 @@ pub fn search_table(
             continue;
         }
         let spansets = evaluate_trace(&ctx, &plan.query);
-        if spansets.is_empty() {
-            continue;
+        if !spansets.is_empty() {
+            visit(&ctx, spansets);
         }
-        matches.push(describe(&ctx, plan, spansets, spss));
     }
-    (matches, inspected)
+    inspected
 }
 
 fn describe(

@@ -13,9 +13,9 @@ use sightline_storage::{MemoryBudget, SignalRequest, StoreConfig, TelemetryStore
 use super::value::Value;
 use super::*;
 
-const SECOND: u64 = 1_000_000_000;
-const MS: u64 = 1_000_000;
-const BASE: u64 = 1_700_000_000 * SECOND;
+pub(crate) const SECOND: u64 = 1_000_000_000;
+pub(crate) const MS: u64 = 1_000_000;
+pub(crate) const BASE: u64 = 1_700_000_000 * SECOND;
 
 fn kv(key: &str, value: any_value::Value) -> KeyValue {
     KeyValue {
@@ -88,7 +88,7 @@ const INTERNAL: i32 = 1;
 const PRODUCER: i32 = 4;
 const CONSUMER: i32 = 5;
 
-fn dataset() -> ExportTraceServiceRequest {
+pub(crate) fn dataset() -> ExportTraceServiceRequest {
     #[rustfmt::skip]
     let spans = vec![
         // T1: frontend GET /cart -> cart (client -> server) -> postgres query failing.
@@ -163,6 +163,22 @@ fn dataset() -> ExportTraceServiceRequest {
     ExportTraceServiceRequest { resource_spans }
 }
 
+/// A store in `dir` holding [`dataset`] in its heads.
+pub(crate) async fn store_with_dataset(dir: &std::path::Path) -> TelemetryStore {
+    let (store, _) = TelemetryStore::open_local(StoreConfig::new(dir), MemoryBudget::new(1 << 30))
+        .await
+        .unwrap();
+    let prepared = store
+        .prepare(
+            TenantId::single_tenant(),
+            &SignalRequest::Traces(dataset()),
+            None,
+        )
+        .unwrap();
+    store.commit(prepared).await.unwrap();
+    store
+}
+
 /// Each query and the traces it must return.
 #[rustfmt::skip]
 fn cases() -> Vec<(&'static str, Vec<u8>)> {
@@ -229,18 +245,7 @@ async fn run(store: &TelemetryStore, query: &str) -> BTreeSet<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_query_returns_exactly_the_expected_traces_from_heads_and_blocks() {
     let dir = tempfile::tempdir().unwrap();
-    let (store, _) =
-        TelemetryStore::open_local(StoreConfig::new(dir.path()), MemoryBudget::new(1 << 30))
-            .await
-            .unwrap();
-    let prepared = store
-        .prepare(
-            TenantId::single_tenant(),
-            &SignalRequest::Traces(dataset()),
-            None,
-        )
-        .unwrap();
-    store.commit(prepared).await.unwrap();
+    let store = store_with_dataset(dir.path()).await;
     for (place, flush) in [("heads", false), ("blocks", true)] {
         if flush {
             store.flush().await.unwrap();
@@ -399,8 +404,17 @@ async fn tag_names_and_values_from_heads_and_blocks() {
     use sightline_traceql::{Attribute, AttributeScope, FieldExpression, Intrinsic};
 
     let dir = tempfile::tempdir().unwrap();
-    let (store, _) = TelemetryStore::open_local(StoreConfig::new(dir.path()), MemoryBudget::new(1 << 30)).await.unwrap();
-    let prepared = store.prepare(TenantId::single_tenant(), &SignalRequest::Traces(dataset()), None).unwrap();
+    let (store, _) =
+        TelemetryStore::open_local(StoreConfig::new(dir.path()), MemoryBudget::new(1 << 30))
+            .await
+            .unwrap();
+    let prepared = store
+        .prepare(
+            TenantId::single_tenant(),
+            &SignalRequest::Traces(dataset()),
+            None,
+        )
+        .unwrap();
     store.commit(prepared).await.unwrap();
     let tenant = TenantId::single_tenant();
     let filter = |q: &str| TagFilter::new(sightline_traceql::parse(q).unwrap().expression).unwrap();
@@ -409,24 +423,103 @@ async fn tag_names_and_values_from_heads_and_blocks() {
         if place == "blocks" {
             store.flush().await.unwrap();
         }
-        let names = tag_names(&store, &tenant, None, &TagScope::ALL, None).await.unwrap();
-        assert!(names.span.contains("http.route") && names.span.contains("db.system"), "{place}: {:?}", names.span);
-        assert!(names.resource.contains("service.name") && names.resource.contains("deployment.environment.name"));
-        assert!(names.event.contains("exception.type"), "{place}: {:?}", names.event);
-        let filtered = tag_names(&store, &tenant, None, &[TagScope::Span], filter(r#"{ resource.service.name = "cart" }"#)).await.unwrap();
-        assert_eq!(filtered.span.into_iter().collect::<Vec<_>>(), vec!["db.system".to_string()], "{place}");
+        let names = tag_names(&store, &tenant, None, &TagScope::ALL, None)
+            .await
+            .unwrap();
+        assert!(
+            names.span.contains("http.route") && names.span.contains("db.system"),
+            "{place}: {:?}",
+            names.span
+        );
+        assert!(
+            names.resource.contains("service.name")
+                && names.resource.contains("deployment.environment.name")
+        );
+        assert!(
+            names.event.contains("exception.type"),
+            "{place}: {:?}",
+            names.event
+        );
+        let filtered = tag_names(
+            &store,
+            &tenant,
+            None,
+            &[TagScope::Span],
+            filter(r#"{ resource.service.name = "cart" }"#),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            filtered.span.into_iter().collect::<Vec<_>>(),
+            vec!["db.system".to_string()],
+            "{place}"
+        );
 
-        let service = FieldExpression::Attribute(Attribute { scope: AttributeScope::Resource, name: "service.name".into() });
-        let values = tag_values(&store, &tenant, None, service, None, 100).await.unwrap();
-        assert_eq!(labels(values), vec!["ad", "cart", "checkout", "email", "frontend", "recommendation"], "{place}");
-        let db = FieldExpression::Attribute(Attribute { scope: AttributeScope::Span, name: "db.system".into() });
-        let values = tag_values(&store, &tenant, None, db.clone(), filter(r#"{ resource.service.name = "cart" }"#), 100).await.unwrap();
+        let service = FieldExpression::Attribute(Attribute {
+            scope: AttributeScope::Resource,
+            name: "service.name".into(),
+        });
+        let values = tag_values(&store, &tenant, None, service, None, 100)
+            .await
+            .unwrap();
+        assert_eq!(
+            labels(values),
+            vec![
+                "ad",
+                "cart",
+                "checkout",
+                "email",
+                "frontend",
+                "recommendation"
+            ],
+            "{place}"
+        );
+        let db = FieldExpression::Attribute(Attribute {
+            scope: AttributeScope::Span,
+            name: "db.system".into(),
+        });
+        let values = tag_values(
+            &store,
+            &tenant,
+            None,
+            db.clone(),
+            filter(r#"{ resource.service.name = "cart" }"#),
+            100,
+        )
+        .await
+        .unwrap();
         assert_eq!(labels(values), vec!["postgresql"], "{place}");
-        assert_eq!(labels(tag_values(&store, &tenant, None, db, None, 1).await.unwrap()).len(), 1, "limit");
-        let status = tag_values(&store, &tenant, None, FieldExpression::Intrinsic(Intrinsic::Status), None, 100).await.unwrap();
+        assert_eq!(
+            labels(
+                tag_values(&store, &tenant, None, db, None, 1)
+                    .await
+                    .unwrap()
+            )
+            .len(),
+            1,
+            "limit"
+        );
+        let status = tag_values(
+            &store,
+            &tenant,
+            None,
+            FieldExpression::Intrinsic(Intrinsic::Status),
+            None,
+            100,
+        )
+        .await
+        .unwrap();
         assert_eq!(labels(status), vec!["error", "ok", "unset"], "{place}");
-        let codes = FieldExpression::Attribute(Attribute { scope: AttributeScope::Span, name: "http.response.status_code".into() });
-        assert_eq!(tag_values(&store, &tenant, None, codes, None, 100).await.unwrap(), vec![Value::Int(200), Value::Int(500), Value::Int(503)]);
+        let codes = FieldExpression::Attribute(Attribute {
+            scope: AttributeScope::Span,
+            name: "http.response.status_code".into(),
+        });
+        assert_eq!(
+            tag_values(&store, &tenant, None, codes, None, 100)
+                .await
+                .unwrap(),
+            vec![Value::Int(200), Value::Int(500), Value::Int(503)]
+        );
     }
     store.shutdown().await.unwrap();
 }

@@ -7,6 +7,7 @@
 //!   protobuf `tempopb.TraceByIDResponse`.
 //! - Both take optional `start`/`end` (unix seconds) limiting which blocks are searched; 404 when
 //!   the trace is unknown, 400 for an invalid id.
+//! - `GET /api/search` ([`search`]), tag discovery ([`tags`]) and TraceQL metrics ([`metrics`]).
 //! - `GET /api/echo` and `GET /api/status/buildinfo`.
 
 use axum::Router;
@@ -22,6 +23,7 @@ use sightline_proto::json::{JsonStyle, encode_resource_spans};
 use sightline_proto::otlp::trace::v1::ResourceSpans;
 use sightline_proto::tempopb;
 
+pub mod metrics;
 pub mod search;
 pub mod tags;
 
@@ -44,6 +46,11 @@ pub fn routes() -> Router<QueryState> {
         .route("/api/v2/search/tags", get(tags::tags_v2))
         .route("/api/search/tag/{tag}/values", get(tags::values_v1))
         .route("/api/v2/search/tag/{tag}/values", get(tags::values_v2))
+        .route(
+            "/api/metrics/query_range",
+            get(metrics::query_range_handler),
+        )
+        .route("/api/metrics/query", get(metrics::instant_handler))
 }
 
 /// `start`/`end` of trace-by-id requests.
