@@ -13,6 +13,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 use sightline_collector::ReceiverConfig;
+use sightline_collector::derived::DerivedMetricsConfig;
 use sightline_storage::block::BlockOptions;
 use sightline_storage::{CutPolicy, StoreConfig};
 
@@ -40,6 +41,8 @@ pub struct Config {
     pub receiver: ReceiverConfig,
     /// Storage.
     pub storage: StorageSettings,
+    /// Span metrics and the service graph derived from received spans.
+    pub metrics_generator: GeneratorSettings,
 }
 
 impl Default for Config {
@@ -53,6 +56,50 @@ impl Default for Config {
             log_level: "info".into(),
             receiver: ReceiverConfig::default(),
             storage: StorageSettings::default(),
+            metrics_generator: GeneratorSettings::default(),
+        }
+    }
+}
+
+/// The `[metrics_generator]` table: Tempo-compatible span metrics and service-graph metrics,
+/// derived from received spans and stored as metrics.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GeneratorSettings {
+    /// Derive and store the metrics.
+    pub enabled: bool,
+    /// Seconds between stored samples.
+    pub collection_interval_seconds: u64,
+    /// Seconds a client or server span waits for its partner before it counts as unpaired (or
+    /// pairs with a virtual node).
+    pub pairing_wait_seconds: u64,
+    /// Most spans waiting for a partner, per tenant.
+    pub max_pending_edges: usize,
+    /// Most series per tenant.
+    pub max_series_per_tenant: usize,
+}
+
+impl Default for GeneratorSettings {
+    fn default() -> Self {
+        let derived = DerivedMetricsConfig::default();
+        Self {
+            enabled: true,
+            collection_interval_seconds: 5,
+            pairing_wait_seconds: derived.pairing_wait.as_secs(),
+            max_pending_edges: derived.max_pending_edges,
+            max_series_per_tenant: derived.max_series_per_tenant,
+        }
+    }
+}
+
+impl GeneratorSettings {
+    /// The processor settings these imply.
+    pub fn derived_config(&self) -> DerivedMetricsConfig {
+        DerivedMetricsConfig {
+            pairing_wait: Duration::from_secs(self.pairing_wait_seconds),
+            max_pending_edges: self.max_pending_edges,
+            max_series_per_tenant: self.max_series_per_tenant,
+            ..Default::default()
         }
     }
 }
@@ -143,6 +190,9 @@ impl Config {
         }
         if self.receiver.max_request_bytes == 0 {
             bail!("receiver.max_request_bytes must be positive");
+        }
+        if self.metrics_generator.collection_interval_seconds == 0 {
+            bail!("metrics_generator.collection_interval_seconds must be positive");
         }
         if !(1..=22).contains(&self.storage.zstd_level) {
             bail!("storage.zstd_level must be between 1 and 22");

@@ -12,6 +12,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use http::StatusCode;
 use sightline_collector::OtlpReceiver;
+use sightline_collector::derived::DerivedStats;
 use sightline_storage::{Signal, TelemetryStore};
 
 /// State of the operational endpoints.
@@ -46,6 +47,9 @@ async fn metrics(State(state): State<OpsState>) -> impl IntoResponse {
     let mut out = String::with_capacity(8 << 10);
     state.receiver.telemetry().render(&mut out);
     render_store(&state.store, &mut out);
+    if let Some(derived) = state.receiver.derived_metrics() {
+        render_generator(&derived.stats(), &mut out);
+    }
     render_process(&mut out);
     (
         [(
@@ -54,6 +58,51 @@ async fn metrics(State(state): State<OpsState>) -> impl IntoResponse {
         )],
         out,
     )
+}
+
+fn render_generator(stats: &DerivedStats, out: &mut String) {
+    let values = [
+        (
+            "sightline_generator_pending_pairs",
+            "Client and server spans waiting for their partner.",
+            "gauge",
+            stats.pending_pairs,
+        ),
+        (
+            "sightline_generator_dropped_spans_total",
+            "Spans not paired because the pairing store was full.",
+            "counter",
+            stats.dropped_spans,
+        ),
+        (
+            "sightline_generator_unpaired_spans_total",
+            "Spans whose partner never arrived.",
+            "counter",
+            stats.unpaired_spans,
+        ),
+        (
+            "sightline_generator_edges_total",
+            "Service-graph edges recorded.",
+            "counter",
+            stats.edges,
+        ),
+        (
+            "sightline_generator_series",
+            "Derived metric series held.",
+            "gauge",
+            stats.series,
+        ),
+        (
+            "sightline_generator_series_limited_total",
+            "Observations dropped by the per-tenant series limit.",
+            "counter",
+            stats.series_limited,
+        ),
+    ];
+    for (name, help, kind, value) in values {
+        gauge(out, name, help, kind);
+        let _ = writeln!(out, "{name} {value}");
+    }
 }
 
 fn gauge(out: &mut String, name: &str, help: &str, kind: &str) {

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sightline_collector::OtlpReceiver;
+use sightline_collector::derived::DerivedMetrics;
+use sightline_collector::generator::run_generator;
 use sightline_query::QueryState;
 use sightline_storage::{MemoryBudget, TelemetryStore};
 use tokio::net::TcpListener;
@@ -52,7 +54,12 @@ pub async fn run(config: Config, demo_spans_per_second: Option<u64>) -> anyhow::
     let (store, _recovery) = TelemetryStore::open_local(config.store_config(), memory)
         .await
         .with_context(|| format!("opening storage in {}", config.data_dir.display()))?;
-    let receiver = OtlpReceiver::new(store.clone(), config.receiver.clone());
+    let generator = &config.metrics_generator;
+    let derived = generator
+        .enabled
+        .then(|| Arc::new(DerivedMetrics::new(generator.derived_config())));
+    let receiver =
+        OtlpReceiver::with_derived_metrics(store.clone(), config.receiver.clone(), derived.clone());
     tokio::spawn(sample_resident_memory(Arc::clone(store.memory())));
 
     let grpc_listener = bind(&config.otlp_grpc_addr, "OTLP/gRPC").await?;
@@ -105,6 +112,15 @@ pub async fn run(config: Config, demo_spans_per_second: Option<u64>) -> anyhow::
         "sightline is ready"
     );
 
+    let generator_task = derived.map(|derived| {
+        tokio::spawn(run_generator(
+            derived,
+            store.clone(),
+            Duration::from_secs(generator.collection_interval_seconds),
+            shutdown_watch.clone(),
+        ))
+    });
+
     let demo = demo_spans_per_second.map(|rate| {
         tokio::spawn(show_demo_traces(
             store.clone(),
@@ -124,6 +140,9 @@ pub async fn run(config: Config, demo_spans_per_second: Option<u64>) -> anyhow::
     wait_for_server("OTLP/gRPC", grpc_server).await;
     wait_for_server("OTLP/HTTP", otlp_http_server).await;
     wait_for_server("query", query_server).await;
+    if let Some(task) = generator_task {
+        let _ = task.await;
+    }
     store
         .shutdown()
         .await

@@ -8,11 +8,14 @@
 //! - [`grpc`] and [`http`]: the two transports.
 //! - [`tenancy`]: the tenant of a request.
 //! - [`telemetry`]: the receiver's own counters.
+//! - [`derived`]: span metrics and service-graph edges derived from received spans;
+//!   [`generator`]: the task that stores them as metrics.
 
 pub mod config;
 mod decompress;
 pub mod derived;
 pub mod error;
+pub mod generator;
 pub mod grpc;
 pub mod http;
 pub mod receiver;

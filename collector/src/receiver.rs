@@ -2,6 +2,7 @@
 //! OTLP/JSON) and validation on a blocking thread, then a durable commit to the store.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 use prost::Message;
@@ -18,6 +19,7 @@ use sightline_proto::otlp::collector::trace::v1::{
 use sightline_storage::{Signal, SignalRequest, TelemetryStore, TenantId};
 
 use crate::config::ReceiverConfig;
+use crate::derived::DerivedMetrics;
 use crate::error::ExportError;
 use crate::telemetry::ReceiverTelemetry;
 use crate::validate::validate;
@@ -161,6 +163,7 @@ struct ReceiverInner {
     store: TelemetryStore,
     config: ReceiverConfig,
     telemetry: ReceiverTelemetry,
+    derived: Option<Arc<DerivedMetrics>>,
 }
 
 /// The OTLP receiver, shared by the gRPC and HTTP servers. Cheap to clone.
@@ -172,13 +175,29 @@ pub struct OtlpReceiver {
 impl OtlpReceiver {
     /// A receiver storing into `store`.
     pub fn new(store: TelemetryStore, config: ReceiverConfig) -> Self {
+        Self::with_derived_metrics(store, config, None)
+    }
+
+    /// A receiver that also feeds every stored span export to `derived` (span metrics and the
+    /// service graph).
+    pub fn with_derived_metrics(
+        store: TelemetryStore,
+        config: ReceiverConfig,
+        derived: Option<Arc<DerivedMetrics>>,
+    ) -> Self {
         Self {
             inner: Arc::new(ReceiverInner {
                 store,
                 config,
                 telemetry: ReceiverTelemetry::default(),
+                derived,
             }),
         }
+    }
+
+    /// The derived-metrics processor, when there is one.
+    pub fn derived_metrics(&self) -> Option<&Arc<DerivedMetrics>> {
+        self.inner.derived.as_ref()
     }
 
     /// The receiver's settings.
@@ -269,7 +288,9 @@ impl OtlpReceiver {
             .try_reserve(working_memory(body.len(), encoding))
             .ok_or_else(|| (self.overloaded(), 0))?;
         let store = self.inner.store.clone();
-        let (prepared, outcome) = tokio::task::spawn_blocking(move || {
+        let derive = self.inner.derived.is_some() && signal == Signal::Traces;
+        let committed_tenant = tenant.clone();
+        let (prepared, outcome, request) = tokio::task::spawn_blocking(move || {
             let request = decode_request(signal, encoding, &body).map_err(|e| (e, 0))?;
             let validated = validate(request);
             let outcome = ExportOutcome {
@@ -283,7 +304,8 @@ impl OtlpReceiver {
             let prepared = store
                 .prepare(tenant, &validated.request, raw)
                 .map_err(|e| (e.into(), outcome.accepted))?;
-            Ok((prepared, outcome))
+            let request = (derive && outcome.accepted > 0).then_some(validated.request);
+            Ok((prepared, outcome, request))
         })
         .await
         .map_err(|e| (ExportError::Internal(format!("export task failed: {e}")), 0))??;
@@ -292,6 +314,18 @@ impl OtlpReceiver {
             .commit(prepared)
             .await
             .map_err(|e| (e.into(), outcome.accepted))?;
+        // Only durably stored spans feed the derived metrics.
+        if let (Some(derived), Some(SignalRequest::Traces(request))) =
+            (self.inner.derived.clone(), request)
+        {
+            let observed = tokio::task::spawn_blocking(move || {
+                derived.observe(&committed_tenant, &request, Instant::now())
+            })
+            .await;
+            if let Err(error) = observed {
+                tracing::error!(%error, "deriving span metrics failed");
+            }
+        }
         Ok(outcome)
     }
 }

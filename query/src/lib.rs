@@ -1,16 +1,23 @@
 //! Sightline's read side: the HTTP query APIs over the store (heads and blocks).
 //!
-//! - [`tempo`]: Grafana Tempo's API (`/api/traces/{id}`, `/api/v2/traces/{id}`, `/api/echo`,
-//!   `/api/status/buildinfo`).
+//! - [`tempo`]: Grafana Tempo's API (trace by id, search, tags, TraceQL metrics, echo, buildinfo).
+//! - [`jaeger`]: Jaeger's v1 and v3 query APIs under `/jaeger`.
+//! - [`search`]: the TraceQL search engine; [`traceql_metrics`]: TraceQL metrics over it.
+//! - [`tags`]: tag name and value discovery.
+//! - [`service_map`]: the service map, read from the metrics derived at ingest.
+//! - [`ui`]: the native API of the web UI (`/api/ui/...`: service map, trace waterfalls).
 //! - [`params`]: parsing of ids and time ranges shared by the APIs.
 //! - [`error`]: API errors and their HTTP replies.
 
 pub mod error;
+pub mod jaeger;
 pub mod params;
 pub mod search;
+pub mod service_map;
 pub mod tags;
 pub mod tempo;
 pub mod traceql_metrics;
+pub mod ui;
 
 use axum::Router;
 use sightline_storage::{TelemetryStore, TenantId, tenant_from_header};
@@ -38,5 +45,8 @@ impl QueryState {
 
 /// Every query API route.
 pub fn router(state: QueryState) -> Router {
-    tempo::routes().with_state(state)
+    tempo::routes()
+        .merge(jaeger::routes())
+        .merge(ui::routes())
+        .with_state(state)
 }

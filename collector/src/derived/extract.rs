@@ -1,6 +1,6 @@
-//! Reading one export: span-metric aggregates keyed by borrowed strings (so the tenant's series
-//! lock is taken once per distinct key, not once per span), and the service-graph halves of
-//! CLIENT/PRODUCER and SERVER/CONSUMER spans. Nothing here takes a lock.
+//! Reading one export: span-metric aggregates keyed by strings borrowed from the request (so
+//! the tenant's series are updated once per distinct key, not once per span), and the
+//! service-graph halves of CLIENT/PRODUCER and SERVER/CONSUMER spans. Nothing here takes a lock.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -151,21 +151,24 @@ impl<'a> Batch<'a> {
                 .resource
                 .as_ref()
                 .map_or(&[], |r| r.attributes.as_slice());
-            let service_name = find_string(resource_attributes, "service.name");
-            let service_label: &'a str = match resource_attributes
+            let service_value = resource_attributes
                 .iter()
                 .find(|kv| kv.key == "service.name")
                 .and_then(|kv| kv.value.as_ref())
-                .and_then(|v| v.value.as_ref())
-            {
+                .and_then(|v| v.value.as_ref());
+            // Span metrics borrow the name; a non-string `service.name` labels nothing there.
+            let service_label: &'a str = match service_value {
                 Some(Value::StringValue(s)) => s.as_str(),
                 _ => "",
             };
             // Tempo's service-graph processor skips resources without a service name.
-            let graph = service_name.map(|name| ResourceContext {
-                service: Arc::from(name.as_str()),
-                db: resource_db_attributes(resource_attributes),
-            });
+            let graph = service_value
+                .and_then(stringify)
+                .filter(|name| !name.is_empty())
+                .map(|name| ResourceContext {
+                    service: Arc::from(name.as_str()),
+                    db: resource_db_attributes(resource_attributes),
+                });
             for scope_spans in &resource_spans.scope_spans {
                 for span in &scope_spans.spans {
                     batch.add_span_metrics(span, service_label, latency_bounds, now_unix_nano);
@@ -204,9 +207,11 @@ impl<'a> Batch<'a> {
         local.calls += 1;
         local.size_bytes += span.encoded_len() as u64;
         let seconds = duration_seconds(span.start_time_unix_nano, span.end_time_unix_nano);
-        local
-            .latency
-            .observe(bounds, seconds, Some(exemplar(span, seconds, now_unix_nano)));
+        local.latency.observe(
+            bounds,
+            seconds,
+            Some(exemplar(span, seconds, now_unix_nano)),
+        );
     }
 
     fn add_edge_half(&mut self, span: &Span, context: &ResourceContext) {
@@ -298,16 +303,6 @@ fn resource_db_attributes(attributes: &[KeyValue]) -> DbAttributes {
 /// A span without a parent (or with an all-zero parent id, which some SDKs send).
 fn is_root(parent_span_id: &[u8]) -> bool {
     parent_span_id.iter().all(|b| *b == 0)
-}
-
-fn find_string(attributes: &[KeyValue], key: &str) -> Option<String> {
-    attributes
-        .iter()
-        .find(|kv| kv.key == key)
-        .and_then(|kv| kv.value.as_ref())
-        .and_then(|v| v.value.as_ref())
-        .and_then(stringify)
-        .filter(|s| !s.is_empty())
 }
 
 /// An attribute value as a label value, as Tempo stringifies scalars; arrays, maps and bytes

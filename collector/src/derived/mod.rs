@@ -8,11 +8,11 @@
 //! validated exports through [`DerivedMetrics::observe`], and whoever owns the metrics pipeline
 //! calls [`DerivedMetrics::collect`] periodically and ingests the returned requests.
 //!
-//! - [`extract`]: reads one export into per-export span-metric aggregates and edge halves.
-//! - [`pairing`]: the bounded store of halves waiting for their partner, and Tempo's rules for
+//! - `extract`: reads one export into per-export span-metric aggregates and edge halves.
+//! - `pairing`: the bounded store of halves waiting for their partner, and Tempo's rules for
 //!   what an expired half becomes (a virtual-node edge or an unpaired span).
-//! - [`series`]: the bounded cumulative series of one tenant.
-//! - [`otlp`]: series to `ExportMetricsServiceRequest`.
+//! - `series`: the bounded cumulative series of one tenant.
+//! - `otlp`: series to `ExportMetricsServiceRequest`.
 //!
 //! Memory is bounded per tenant: at most `max_pending_edges` waiting halves and at most
 //! `max_series_per_tenant` series; what does not fit is dropped and counted.
@@ -34,8 +34,13 @@ use sightline_proto::otlp::collector::metrics::v1::ExportMetricsServiceRequest;
 use sightline_proto::otlp::collector::trace::v1::ExportTraceServiceRequest;
 use sightline_storage::TenantId;
 
+pub use self::otlp::{
+    GENERATOR_SERVICE_NAME, GRAPH_CLIENT_SECONDS, GRAPH_DROPPED, GRAPH_FAILED,
+    GRAPH_MESSAGING_SECONDS, GRAPH_REQUESTS, GRAPH_SERVER_SECONDS, GRAPH_UNPAIRED, SCOPE_NAME,
+    SPANMETRICS_CALLS, SPANMETRICS_LATENCY, SPANMETRICS_SIZE,
+};
 use self::pairing::{PairingOutput, PairingStore};
-use self::series::SeriesStore;
+use self::series::{SeriesStore, SpanKey};
 
 /// Tempo's default service-graph histogram buckets, seconds (`ExponentialBuckets(0.1, 2, 8)`).
 pub const DEFAULT_SERVICE_GRAPH_BUCKETS: [f64; 8] = [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8];
@@ -181,26 +186,27 @@ impl DerivedMetrics {
     /// halves that have already waited that long (as of `now`) are expired first.
     pub fn observe(&self, tenant: &TenantId, request: &ExportTraceServiceRequest, now: Instant) {
         let now_unix_nano = self.clock.unix_nano(now);
-        let batch = extract::Batch::read(
-            request,
-            &self.config.span_metrics_buckets,
-            now_unix_nano,
-        );
+        let batch = extract::Batch::read(request, &self.config.span_metrics_buckets, now_unix_nano);
         if batch.is_empty() {
             return;
         }
+        let extract::Batch { spans, edge_ops } = batch;
+        // Owned keys are built before any lock is taken.
+        let spans: Vec<_> = (spans.into_iter())
+            .map(|(key, local)| (SpanKey::from_ref(&key), local))
+            .collect();
         let state = self.tenant_state(tenant);
         let mut output = PairingOutput::default();
-        if !batch.edge_ops.is_empty() {
+        if !edge_ops.is_empty() {
             let mut pairing = state.pairing.lock();
             pairing.expire(now, &mut output);
-            for op in batch.edge_ops {
+            for op in edge_ops {
                 pairing.apply(op, now, &mut output);
             }
         }
         let mut series = state.series.lock();
         let mut limited = 0;
-        limited += series.record_spans(batch.spans, now, now_unix_nano);
+        limited += series.record_spans(spans, now, now_unix_nano);
         limited += self.record_pairing(&mut series, &output, now, now_unix_nano);
         drop(series);
         self.counters

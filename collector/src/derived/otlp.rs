@@ -75,14 +75,18 @@ pub(super) fn render(
         SPANMETRICS_CALLS,
         "Total count of the spans",
         "",
-        points.clone().map(|((_, s, v), l)| int_point(l, time(*s), v.calls)),
+        points
+            .clone()
+            .map(|((_, s, v), l)| int_point(l, time(*s), v.calls)),
     );
     push_histogram(
         &mut metrics,
         SPANMETRICS_LATENCY,
         "Latency of the spans, seconds",
         "",
-        points.clone().map(|((_, s, v), l)| hist_point(l, time(*s), span_bounds, &v.latency)),
+        points
+            .clone()
+            .map(|((_, s, v), l)| hist_point(l, time(*s), span_bounds, &v.latency)),
     );
     push_sum(
         &mut metrics,
@@ -100,7 +104,9 @@ pub(super) fn render(
         GRAPH_REQUESTS,
         "Total count of requests between two nodes",
         "",
-        points.clone().map(|((_, s, v), l)| int_point(l, time(*s), v.requests)),
+        points
+            .clone()
+            .map(|((_, s, v), l)| int_point(l, time(*s), v.requests)),
     );
     push_sum(
         &mut metrics,
@@ -117,14 +123,18 @@ pub(super) fn render(
         GRAPH_SERVER_SECONDS,
         "Time for a request between two nodes as seen from the server",
         "s",
-        points.clone().map(|((_, s, v), l)| hist_point(l, time(*s), graph_bounds, &v.server)),
+        points
+            .clone()
+            .map(|((_, s, v), l)| hist_point(l, time(*s), graph_bounds, &v.server)),
     );
     push_histogram(
         &mut metrics,
         GRAPH_CLIENT_SECONDS,
         "Time for a request between two nodes as seen from the client",
         "s",
-        points.clone().map(|((_, s, v), l)| hist_point(l, time(*s), graph_bounds, &v.client)),
+        points
+            .clone()
+            .map(|((_, s, v), l)| hist_point(l, time(*s), graph_bounds, &v.client)),
     );
     push_histogram(
         &mut metrics,
@@ -136,8 +146,16 @@ pub(super) fn render(
             .map(|((_, s, v), l)| hist_point(l, time(*s), graph_bounds, &v.messaging)),
     );
     for (name, help, list) in [
-        (GRAPH_UNPAIRED, "Total count of unpaired spans", &snapshot.unpaired),
-        (GRAPH_DROPPED, "Total count of dropped spans", &snapshot.dropped),
+        (
+            GRAPH_UNPAIRED,
+            "Total count of unpaired spans",
+            &snapshot.unpaired,
+        ),
+        (
+            GRAPH_DROPPED,
+            "Total count of dropped spans",
+            &snapshot.dropped,
+        ),
     ] {
         let points = list.iter().map(|(k, s, count)| {
             let labels = side_labels(k);

@@ -75,6 +75,18 @@ pub(super) struct SpanKey {
     pub status: i32,
 }
 
+impl SpanKey {
+    /// The owned form of a key borrowed from a request.
+    pub fn from_ref(key: &SpanKeyRef<'_>) -> Self {
+        Self {
+            service: Arc::from(key.service),
+            span_name: Arc::from(key.span_name),
+            kind: key.kind,
+            status: key.status,
+        }
+    }
+}
+
 /// Span-metrics values.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct SpanSeries {
@@ -171,20 +183,14 @@ impl SeriesStore {
     }
 
     /// Adds one export's span metrics; returns the spans dropped by the series limit.
-    pub fn record_spans<'a>(
+    pub fn record_spans(
         &mut self,
-        spans: impl IntoIterator<Item = (SpanKeyRef<'a>, LocalSpanSeries)>,
+        spans: Vec<(SpanKey, LocalSpanSeries)>,
         now: Instant,
         now_unix_nano: u64,
     ) -> u64 {
         let mut limited = 0;
         for (key, local) in spans {
-            let key = SpanKey {
-                service: Arc::from(key.service),
-                span_name: Arc::from(key.span_name),
-                kind: key.kind,
-                status: key.status,
-            };
             let room = self.len() < self.limit;
             let Some(series) = upsert(&mut self.spans, key, room, now, now_unix_nano, || {
                 SpanSeries {
@@ -305,14 +311,14 @@ impl SeriesStore {
 }
 
 /// The series of `key`, created if there is `room`; `None` when it is new and there is not.
-fn upsert<'m, K: Eq + Hash, V>(
-    map: &'m mut Map<K, V>,
+fn upsert<K: Eq + Hash, V>(
+    map: &mut Map<K, V>,
     key: K,
     room: bool,
     now: Instant,
     now_unix_nano: u64,
     new: impl FnOnce() -> V,
-) -> Option<&'m mut V> {
+) -> Option<&mut V> {
     use std::collections::hash_map::Entry as MapEntry;
     let entry = match map.entry(key) {
         MapEntry::Occupied(occupied) => occupied.into_mut(),

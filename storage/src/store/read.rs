@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use arrow::record_batch::RecordBatch;
 use sightline_proto::otlp::trace::v1::ResourceSpans;
 
 use super::TelemetryStore;
@@ -120,6 +121,74 @@ impl TelemetryStore {
         trace_id: &[u8; 16],
         time_range: Option<(u64, u64)>,
     ) -> StorageResult<TraceLookup> {
+        let TraceParts {
+            parts,
+            blocks_considered: considered,
+            blocks_inspected,
+            blocks_read,
+        } = self.trace_parts(tenant, trace_id, time_range, None).await?;
+        let mut items = Vec::new();
+        let mut seen = HashSet::new();
+        for (batch, rows) in parts {
+            for enveloped in spans_at(&batch, &rows)? {
+                // A retried export can store a span twice; keep one copy (as Tempo does).
+                if seen.insert(enveloped.item.span_id.clone()) {
+                    items.push(enveloped);
+                }
+            }
+        }
+        items.sort_by_key(|enveloped| enveloped.item.start_time_unix_nano);
+        let spans = items.len();
+        Ok(TraceLookup {
+            resource_spans: assemble_resource_spans(items)?,
+            spans,
+            blocks_inspected,
+            blocks_read,
+            blocks_considered: considered,
+        })
+    }
+
+    /// The rows of `trace_id` with only `columns` (those a part has), one batch per head or
+    /// block holding some: a reader that needs a few columns of a huge trace (its structure, for
+    /// a waterfall) never materializes the rest. Block batches keep their `parent_offset`
+    /// links; head batches carry `parent_span_id`. Spans stored twice appear twice.
+    pub async fn trace_columns(
+        &self,
+        tenant: &TenantId,
+        trace_id: &[u8; 16],
+        columns: &[&str],
+    ) -> StorageResult<Vec<RecordBatch>> {
+        let parts = self
+            .trace_parts(tenant, trace_id, None, Some(columns))
+            .await?
+            .parts;
+        parts
+            .into_iter()
+            .map(|(batch, rows)| {
+                let keep: Vec<usize> = columns
+                    .iter()
+                    .filter_map(|c| batch.schema().index_of(c).ok())
+                    .collect();
+                let batch = batch.project(&keep)?;
+                if rows.len() == batch.num_rows() {
+                    return Ok(batch);
+                }
+                let indices =
+                    arrow::array::UInt32Array::from_iter_values(rows.iter().map(|r| *r as u32));
+                Ok(arrow::compute::take_record_batch(&batch, &indices)?)
+            })
+            .collect()
+    }
+
+    /// The heads' and blocks' rows of one trace: (batch, rows of it), with block batches read
+    /// with `columns` only when given.
+    async fn trace_parts(
+        &self,
+        tenant: &TenantId,
+        trace_id: &[u8; 16],
+        time_range: Option<(u64, u64)>,
+        columns: Option<&[&str]>,
+    ) -> StorageResult<TraceParts> {
         let mut parts = Vec::new();
         if let Some(slot) = self
             .inner
@@ -146,16 +215,25 @@ impl TelemetryStore {
             .into_iter()
             .filter(|b| time_range.is_none_or(|(start, end)| b.meta.overlaps(start, end)))
             .collect();
-        let considered = candidates.len();
+        let blocks_considered = candidates.len();
         let inspected: Vec<Arc<BlockHandle>> = candidates
             .into_iter()
             .filter(|b| b.may_contain_trace(trace_id))
             .collect();
         let reads = inspected.iter().map(|block| async move {
             let index = block.trace_index().await?;
-            match index.rows_of(trace_id) {
-                Some(rows) => block.reader().read_rows(rows).await,
-                None => Ok(Vec::new()),
+            match (index.rows_of(trace_id), columns) {
+                (None, _) => Ok(Vec::new()),
+                (Some(rows), None) => block.reader().read_rows(rows).await,
+                (Some(rows), Some(columns)) => {
+                    let available = block.reader().column_names().await?;
+                    let wanted: Vec<&str> = columns
+                        .iter()
+                        .copied()
+                        .filter(|c| available.iter().any(|a| a == c))
+                        .collect();
+                    block.reader().read_ranges(&[rows], &wanted).await
+                }
             }
         });
         let mut blocks_read = 0;
@@ -169,25 +247,19 @@ impl TelemetryStore {
             let rows = (0..batch.num_rows()).collect();
             parts.push((batch, rows));
         }
-
-        let mut items = Vec::new();
-        let mut seen = HashSet::new();
-        for (batch, rows) in parts {
-            for enveloped in spans_at(&batch, &rows)? {
-                // A retried export can store a span twice; keep one copy (as Tempo does).
-                if seen.insert(enveloped.item.span_id.clone()) {
-                    items.push(enveloped);
-                }
-            }
-        }
-        items.sort_by_key(|enveloped| enveloped.item.start_time_unix_nano);
-        let spans = items.len();
-        Ok(TraceLookup {
-            resource_spans: assemble_resource_spans(items)?,
-            spans,
+        Ok(TraceParts {
+            parts,
+            blocks_considered,
             blocks_inspected: inspected.len(),
             blocks_read,
-            blocks_considered: considered,
         })
     }
+}
+
+/// The rows of one trace across heads and blocks.
+struct TraceParts {
+    parts: Vec<(RecordBatch, Vec<usize>)>,
+    blocks_considered: usize,
+    blocks_inspected: usize,
+    blocks_read: usize,
 }
