@@ -10,3 +10,4 @@ mod otlp_grpc;
 mod otlp_http;
 mod sdk_clients;
 mod support;
+mod trace_apis;

@@ -17,7 +17,7 @@ use serde_json::Value;
 use crate::harness::Server;
 use crate::support::*;
 
-fn python() -> PathBuf {
+pub(crate) fn python() -> PathBuf {
     std::env::var_os("E2E_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
@@ -26,7 +26,11 @@ fn python() -> PathBuf {
 }
 
 /// Runs a client script (with a timeout) and returns its RESULT.json.
-async fn run_client(program: PathBuf, args: Vec<String>, out: &std::path::Path) -> Value {
+pub(crate) async fn run_client(
+    program: PathBuf,
+    args: Vec<String>,
+    out: &std::path::Path,
+) -> Value {
     assert!(
         program.exists() || program.to_str() == Some("node"),
         "{} is missing: run `bash scripts/test.sh`, which installs the SDK clients",

@@ -10,6 +10,7 @@ use opentelemetry_proto::tonic::metrics::v1::ResourceMetrics;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message;
+use sightline_collector::derived::GENERATOR_SERVICE_NAME;
 use sightline_storage::backend::BlockStorage;
 use sightline_storage::blocklist::BlockList;
 use sightline_storage::rows::{logs, metrics};
@@ -134,15 +135,38 @@ pub async fn stored_logs(data_dir: &Path, tenant: &str) -> Vec<ResourceLogs> {
     logs::assemble_resource_logs(items).unwrap()
 }
 
-/// Every metric point stored for `tenant` (the server must be stopped, heads written).
+/// Every metric point clients stored for `tenant` (the server must be stopped, heads written);
+/// the metrics Sightline derives from spans are left out (see [`derived_metrics`]).
 pub async fn stored_metrics(data_dir: &Path, tenant: &str) -> Vec<ResourceMetrics> {
+    let (_, sent) = split_metrics(data_dir, tenant).await;
+    sent
+}
+
+/// The span metrics and service-graph metrics Sightline derived and stored for `tenant`.
+pub async fn derived_metrics(data_dir: &Path, tenant: &str) -> Vec<ResourceMetrics> {
+    let (derived, _) = split_metrics(data_dir, tenant).await;
+    derived
+}
+
+async fn split_metrics(
+    data_dir: &Path,
+    tenant: &str,
+) -> (Vec<ResourceMetrics>, Vec<ResourceMetrics>) {
     let mut items = Vec::new();
     for batch in read_blocks(data_dir, tenant, Signal::Metrics).await {
         items.extend(
             metrics::points_at(&batch, &(0..batch.num_rows()).collect::<Vec<_>>()).unwrap(),
         );
     }
-    metrics::assemble_resource_metrics(items).unwrap()
+    let generator = kv("service.name", GENERATOR_SERVICE_NAME);
+    metrics::assemble_resource_metrics(items)
+        .unwrap()
+        .into_iter()
+        .partition(|rm| {
+            rm.resource
+                .as_ref()
+                .is_some_and(|r| r.attributes.contains(&generator))
+        })
 }
 
 /// Log records with their resource and scope, attributes sorted, in a canonical order.
