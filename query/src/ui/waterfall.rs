@@ -334,3 +334,202 @@ pub async fn waterfall_handler(
     let tree = span_tree(&state.store, &tenant, &trace_id).await?;
     Ok(axum::Json(tree.render(&trace_id, &request)?))
 }
+
+#[cfg(test)]
+mod tests {
+    use sightline_proto::otlp::collector::trace::v1::ExportTraceServiceRequest;
+    use sightline_proto::otlp::common::v1::{AnyValue, KeyValue, any_value};
+    use sightline_proto::otlp::resource::v1::Resource;
+    use sightline_proto::otlp::trace::v1::{ResourceSpans, ScopeSpans, Span};
+    use sightline_storage::{MemoryBudget, SignalRequest, StoreConfig, TelemetryStore};
+
+    use super::*;
+
+    const TRACE: [u8; 16] = [7; 16];
+
+    fn span(id: u64, parent: u64, start: u64) -> Span {
+        Span {
+            trace_id: TRACE.to_vec(),
+            span_id: id.to_be_bytes().to_vec(),
+            parent_span_id: if parent == 0 {
+                Vec::new()
+            } else {
+                parent.to_be_bytes().to_vec()
+            },
+            name: format!("op-{id}"),
+            kind: 2,
+            start_time_unix_nano: 1_700_000_000_000_000_000 + start,
+            end_time_unix_nano: 1_700_000_000_000_000_000 + start + 1_000,
+            ..Default::default()
+        }
+    }
+
+    fn request(spans: Vec<Span>) -> SignalRequest {
+        SignalRequest::Traces(ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                resource: Some(Resource {
+                    attributes: vec![KeyValue {
+                        key: "service.name".into(),
+                        value: Some(AnyValue {
+                            value: Some(any_value::Value::StringValue("svc".into())),
+                        }),
+                        key_strindex: 0,
+                    }],
+                    ..Default::default()
+                }),
+                scope_spans: vec![ScopeSpans {
+                    spans,
+                    ..Default::default()
+                }],
+                schema_url: String::new(),
+            }],
+        })
+    }
+
+    async fn store(dir: &std::path::Path, parts: Vec<Vec<Span>>) -> TelemetryStore {
+        let (store, _) =
+            TelemetryStore::open_local(StoreConfig::new(dir), MemoryBudget::new(4 << 30))
+                .await
+                .unwrap();
+        for spans in parts {
+            let prepared = store
+                .prepare(TenantId::single_tenant(), &request(spans), None)
+                .unwrap();
+            store.commit(prepared).await.unwrap();
+        }
+        store
+    }
+
+    fn names(answer: &Json) -> Vec<(String, u64)> {
+        answer["spans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["name"].as_str().unwrap().to_string(),
+                    s["depth"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    fn owned(rows: &[(&str, u64)]) -> Vec<(String, u64)> {
+        rows.iter().map(|(n, d)| (n.to_string(), *d)).collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn display_order_expansion_and_windows_across_block_and_head() {
+        let dir = tempfile::tempdir().unwrap();
+        // 1 -> {2 (t=20), 3 (t=10)}; 3 -> 4; 9 has a parent that never arrived.
+        let store = store(
+            dir.path(),
+            vec![vec![span(1, 0, 0), span(2, 1, 20), span(3, 1, 10)]],
+        )
+        .await;
+        store.flush().await.unwrap();
+        let prepared = store
+            .prepare(
+                TenantId::single_tenant(),
+                &request(vec![span(4, 3, 15), span(9, 8, 30), span(3, 1, 10)]),
+                None,
+            )
+            .unwrap();
+        store.commit(prepared).await.unwrap();
+        let tree = span_tree(&store, &TenantId::single_tenant(), &TRACE)
+            .await
+            .unwrap();
+        assert_eq!(tree.len(), 5, "the duplicate of span 3 is kept once");
+        let all = tree.render(&TRACE, &WaterfallRequest::default()).unwrap();
+        assert_eq!(
+            names(&all),
+            owned(&[
+                ("op-1", 0),
+                ("op-3", 1),
+                ("op-4", 2),
+                ("op-2", 1),
+                ("op-9", 0)
+            ])
+        );
+        assert_eq!(all["visibleCount"], 5);
+        assert_eq!(all["spans"][0]["childCount"], 2);
+        assert_eq!(all["spans"][1]["parentSpanID"], "0000000000000001");
+        assert_eq!(all["spans"][0]["kind"], "server");
+
+        let only_root = WaterfallRequest {
+            expanded: Some(vec!["1".into()]),
+            ..Default::default()
+        };
+        let answer = tree.render(&TRACE, &only_root).unwrap();
+        assert_eq!(
+            names(&answer),
+            owned(&[("op-1", 0), ("op-3", 1), ("op-2", 1), ("op-9", 0)])
+        );
+        assert_eq!(answer["spans"][1]["expanded"], false);
+
+        let collapsed = WaterfallRequest {
+            collapsed: vec!["0000000000000003".into()],
+            offset: 1,
+            limit: Some(2),
+            ..Default::default()
+        };
+        let answer = tree.render(&TRACE, &collapsed).unwrap();
+        assert_eq!(names(&answer), owned(&[("op-3", 1), ("op-2", 1)]));
+        assert_eq!(answer["visibleCount"], 4);
+
+        let bad = WaterfallRequest {
+            expanded: Some(vec!["not-hex".into()]),
+            ..Default::default()
+        };
+        assert!(tree.render(&TRACE, &bad).is_err());
+        assert!(matches!(
+            span_tree(&store, &TenantId::single_tenant(), &[1; 16]).await,
+            Err(ApiError::NotFound(_))
+        ));
+        store.shutdown().await.unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_trace_of_100k_spans_is_paged() {
+        // Root -> 100 children -> 999 grandchildren each: 100,001 spans.
+        let mut spans = vec![span(1, 0, 0)];
+        for child in 0..100u64 {
+            let child_id = 2 + child;
+            spans.push(span(child_id, 1, child * 10_000));
+            for grandchild in 0..999u64 {
+                let id = 1_000 + child * 1_000 + grandchild;
+                spans.push(span(id, child_id, child * 10_000 + grandchild));
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path(), vec![spans]).await;
+        store.flush().await.unwrap();
+        let tree = span_tree(&store, &TenantId::single_tenant(), &TRACE)
+            .await
+            .unwrap();
+        assert_eq!(tree.len(), 100_001);
+        // Collapsed children: the root and its 100 children are visible.
+        let top = WaterfallRequest {
+            expand_depth: Some(1),
+            limit: Some(50),
+            ..Default::default()
+        };
+        let answer = tree.render(&TRACE, &top).unwrap();
+        assert_eq!(answer["visibleCount"], 101);
+        assert_eq!(answer["spans"].as_array().unwrap().len(), 50);
+        assert_eq!(answer["spans"][1]["childCount"], 999);
+        // Everything expanded, a window deep inside: child 50's grandchildren.
+        let deep = WaterfallRequest {
+            offset: 1 + 50 * 1_000 + 1,
+            limit: Some(3),
+            ..Default::default()
+        };
+        let answer = tree.render(&TRACE, &deep).unwrap();
+        assert_eq!(answer["visibleCount"], 100_001);
+        assert_eq!(
+            names(&answer),
+            owned(&[("op-51000", 2), ("op-51001", 2), ("op-51002", 2)])
+        );
+        store.shutdown().await.unwrap();
+    }
+}
