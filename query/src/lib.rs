@@ -9,6 +9,8 @@
 //! - [`params`]: parsing of ids and time ranges shared by the APIs.
 //! - [`error`]: API errors and their HTTP replies.
 
+#[cfg(test)]
+mod contract_tests;
 pub mod error;
 pub mod jaeger;
 pub mod params;

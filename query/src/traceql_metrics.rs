@@ -232,6 +232,8 @@ fn finish(
                 .collect(),
         };
         for (q, value) in outputs {
+            // Exemplars are kept per input series: every quantile series of it shares them.
+            let exemplars = accumulator.exemplars.get(&key).cloned().unwrap_or_default();
             let mut key = key.clone();
             let mut labels = labels.clone();
             if let Some(q) = q {
@@ -244,7 +246,6 @@ fn finish(
                     Value::Str(metrics.function.name().into()),
                 ));
             }
-            let exemplars = accumulator.exemplars.get(&key).cloned().unwrap_or_default();
             series
                 .entry(key)
                 .or_insert_with(|| Series {

@@ -172,7 +172,8 @@ fn value_text(value: &Value) -> (&'static str, String) {
         Value::Int(i) => ("int", i.to_string()),
         Value::Float(f) => ("float", f.to_string()),
         Value::Bool(b) => ("bool", b.to_string()),
-        Value::Duration(_) => ("duration", value.label()),
+        // A duration literal that TraceQL parses back (`58ms`, `1s800ms`), not raw nanoseconds.
+        Value::Duration(nanos) => ("duration", sightline_traceql::format_duration(*nanos)),
         Value::Status(_) | Value::Kind(_) => ("keyword", value.label()),
         Value::Nil | Value::Array(_) => ("string", value.label()),
     }
