@@ -122,6 +122,16 @@ impl ServerProcess {
         }
     }
 
+    /// The OTLP/gRPC endpoint URL.
+    pub fn grpc(&self) -> &str {
+        &self.grpc
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Stops the server with SIGTERM and waits for a clean exit.
     pub fn terminate(mut self) -> anyhow::Result<()> {
         Command::new("kill")

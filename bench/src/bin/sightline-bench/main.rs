@@ -4,7 +4,9 @@
 //!   peak memory, against the real binary.
 //! - `lookup-scaling`: trace-by-id latency as the number of blocks grows.
 //! - `block-stats`: where the bytes of a block go, per column.
-//! - `search`: TraceQL search latency over an ingested data directory.
+//! - `search`: search, tag, TraceQL metrics, Jaeger and service-map latency over an ingested
+//!   data directory.
+//! - `waterfall`: paging through a 100k-span trace, latency and server memory.
 
 mod block_stats;
 mod ingest;
@@ -12,6 +14,7 @@ mod lookup_scaling;
 mod machine;
 mod search;
 mod stats;
+mod waterfall;
 
 use clap::{Parser, Subcommand};
 
@@ -36,6 +39,8 @@ enum Benchmark {
     BlockStats(block_stats::BlockStatsArgs),
     /// TraceQL search latency over an ingested data directory.
     Search(search::SearchArgs),
+    /// Waterfall windows of a 100k-span trace versus fetching it whole.
+    Waterfall(waterfall::WaterfallArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -49,6 +54,7 @@ fn main() -> anyhow::Result<()> {
             Benchmark::LookupScaling(args) => lookup_scaling::run(args).await,
             Benchmark::BlockStats(args) => block_stats::run(args),
             Benchmark::Search(args) => search::run(args).await,
+            Benchmark::Waterfall(args) => waterfall::run(args).await,
         }
     })
 }

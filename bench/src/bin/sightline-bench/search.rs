@@ -1,7 +1,8 @@
 //! The search benchmark: starts the binary on an existing data directory (e.g. one filled by
-//! `sightline-bench ingest --data-dir`) and times Tempo-API searches through HTTP: a service and
-//! status search over the last hour and over the whole store, a high-cardinality attribute
-//! search, and a structural query.
+//! `sightline-bench ingest --data-dir`) and times reads through HTTP: Tempo searches (a service
+//! and status search over the last hour and over the whole store, a high-cardinality attribute
+//! search, a structural query), tag and value discovery, a TraceQL metrics query, a Jaeger
+//! search, and the 24-hour service map.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -39,8 +40,19 @@ async fn timed(
     if !status.is_success() {
         bail!("{url}: {status}: {body}");
     }
-    let traces = body["traces"].as_array().map_or(0, Vec::len);
-    Ok((elapsed, traces, body))
+    // What the answer holds: traces, tags, values, series, Jaeger traces or map edges.
+    let count = [
+        &body["traces"],
+        &body["scopes"],
+        &body["tagValues"],
+        &body["series"],
+        &body["data"],
+        &body["edges"],
+    ]
+    .iter()
+    .find_map(|v| v.as_array().map(Vec::len))
+    .unwrap_or(0);
+    Ok((elapsed, count, body))
 }
 
 /// Runs the benchmark and prints one line per query.
@@ -58,6 +70,11 @@ pub async fn run(args: SearchArgs) -> anyhow::Result<()> {
             .replace('&', "%26")
             .replace('=', "%3D")
             .replace('>', "%3E")
+            .replace('|', "%7C")
+            .replace('(', "%28")
+            .replace(')', "%29")
+            .replace(':', "%3A")
+            .replace(',', "%2C")
     };
 
     // A real user id from the data, for the high-cardinality search.
@@ -78,47 +95,87 @@ pub async fn run(args: SearchArgs) -> anyhow::Result<()> {
 
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
     let last_hour = format!("&start={}&end={now}", now - 3600);
-    let queries = [
+    let day_ago = now - 24 * 3600;
+    let http = &server.http;
+    let search = |q: &str, range: &str| format!("{base}?q={}{range}&limit=20", encode(q));
+    let checkout_errors = r#"{ resource.service.name = "checkout" && status = error }"#;
+    let cases: Vec<(String, String)> = vec![
         (
-            "service and status, last hour",
-            r#"{ resource.service.name = "checkout" && status = error }"#.to_string(),
-            last_hour.clone(),
+            format!("search, last hour: `{checkout_errors}`"),
+            search(checkout_errors, &last_hour),
         ),
         (
-            "service and status, whole store",
-            r#"{ resource.service.name = "checkout" && status = error }"#.to_string(),
-            String::new(),
+            format!("search, whole store: `{checkout_errors}`"),
+            search(checkout_errors, ""),
         ),
         (
-            "high-cardinality attribute",
-            format!(r#"{{ span.app.user.id = "{user}" }}"#),
-            String::new(),
+            format!("high-cardinality attribute: `{{ span.app.user.id = \"{user}\" }}`"),
+            search(&format!(r#"{{ span.app.user.id = "{user}" }}"#), ""),
         ),
         (
-            "structural",
-            r#"{ resource.service.name = "frontend" } >> { span.db.system = "postgresql" }"#
-                .to_string(),
-            String::new(),
+            "structural: `{ resource.service.name = \"frontend\" } >> { span.db.system = \"postgresql\" }`".into(),
+            search(
+                r#"{ resource.service.name = "frontend" } >> { span.db.system = "postgresql" }"#,
+                "",
+            ),
         ),
         (
-            "slow spans",
-            r#"{ duration > 500ms }"#.to_string(),
-            String::new(),
+            "slow spans: `{ duration > 500ms }`".into(),
+            search("{ duration > 500ms }", ""),
+        ),
+        (
+            "tag names, all scopes, last hour (`/api/v2/search/tags`)".into(),
+            format!("{http}/api/v2/search/tags?{}", &last_hour[1..]),
+        ),
+        (
+            "tag names, whole store".into(),
+            format!("{http}/api/v2/search/tags"),
+        ),
+        (
+            "values of resource.service.name, whole store".into(),
+            format!("{http}/api/v2/search/tag/resource.service.name/values"),
+        ),
+        (
+            "values of span.http.route for checkout, whole store".into(),
+            format!(
+                "{http}/api/v2/search/tag/span.http.route/values?q={}",
+                encode(r#"{ resource.service.name = "checkout" }"#)
+            ),
+        ),
+        (
+            "TraceQL metrics, last hour: `{ status = error } | rate() by (resource.service.name)`"
+                .into(),
+            format!(
+                "{http}/api/metrics/query_range?q={}&since=1h&step=60s",
+                encode("{ status = error } | rate() by (resource.service.name)")
+            ),
+        ),
+        (
+            "Jaeger search, last hour: service=checkout tags={\"error\":\"true\"} limit=20".into(),
+            format!(
+                "{http}/jaeger/api/traces?service=checkout&tags={}&limit=20&start={}&end={}",
+                encode(r#"{"error":"true"}"#),
+                (now - 3600) * 1_000_000,
+                now * 1_000_000
+            ),
+        ),
+        (
+            "service map, last 24 h (`/api/ui/service-map`)".into(),
+            format!("{http}/api/ui/service-map?start={day_ago}&end={now}"),
         ),
     ];
-    println!("query | p50 | p99 | traces returned");
-    for (label, query, range) in queries {
-        let url = format!("{base}?q={}{range}&limit=20", encode(&query));
+    println!("what | p50 | p99 | items returned");
+    for (label, url) in cases {
         let mut samples = Vec::with_capacity(args.runs);
         let mut found = 0;
         for _ in 0..args.runs {
-            let (elapsed, traces, _) = timed(&client, &url).await?;
+            let (elapsed, count, _) = timed(&client, &url).await?;
             samples.push(elapsed);
-            found = traces;
+            found = count;
         }
         let p = Percentiles::of(&mut samples);
         println!(
-            "{label}: `{query}` | {:.1} ms | {:.1} ms | {found}",
+            "{label} | {:.1} ms | {:.1} ms | {found}",
             p.p50.as_secs_f64() * 1e3,
             p.p99.as_secs_f64() * 1e3
         );
