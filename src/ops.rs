@@ -194,6 +194,11 @@ fn render_store(store: &TelemetryStore, out: &mut String) {
         "sightline_memory_used_bytes{{kind=\"buffered\"}} {}",
         memory.buffered_bytes()
     );
+    let _ = writeln!(
+        out,
+        "sightline_memory_used_bytes{{kind=\"retained\"}} {}",
+        memory.retained_bytes()
+    );
     gauge(
         out,
         "sightline_memory_refusals_total",

@@ -318,8 +318,11 @@ impl OtlpReceiver {
         if let (Some(derived), Some(SignalRequest::Traces(request))) =
             (self.inner.derived.clone(), request)
         {
+            let budget = Arc::clone(self.inner.store.memory());
             let observed = tokio::task::spawn_blocking(move || {
-                derived.observe(&committed_tenant, &request, Instant::now())
+                derived.observe(&committed_tenant, &request, Instant::now());
+                // The pairing store and series count against the memory budget.
+                budget.set_retained_bytes(derived.stats().approximate_bytes() as usize);
             })
             .await;
             if let Err(error) = observed {

@@ -5,7 +5,7 @@
 //! Every matched span lands in the step its start time falls in. Duration values are reported in
 //! seconds, as Tempo does.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use futures::StreamExt;
@@ -17,6 +17,7 @@ use crate::search::eval::SpanContext;
 use crate::search::plan::Plan;
 use crate::search::run::{TraceBounds, for_each_match};
 use crate::search::spansets::Spanset;
+use crate::search::split::{merged_trace, split_trace_ids};
 use crate::search::value::Value;
 use crate::search::{phases, sources};
 
@@ -358,57 +359,100 @@ pub async fn query_range(
         |e: tokio::task::JoinError| ApiError::Internal(format!("metrics task failed: {e}"));
     let mut total = Accumulator::default();
 
+    // Traces with spans in several parts are left out of the per-part passes and evaluated once
+    // on all their spans.
+    let mut split: HashSet<[u8; 16]> = HashSet::new();
+    let runtime = tokio::runtime::Handle::current();
     let head_batches = store.head_batches(tenant, Signal::Traces, bounds.time_range);
     if !head_batches.is_empty() {
-        let (store, tenant, request, metrics) = (
+        let (store, tenant, request, metrics, runtime) = (
             store.clone(),
             tenant.clone(),
             Arc::clone(&request),
             Arc::clone(&metrics),
+            runtime.clone(),
         );
-        let part = tokio::task::spawn_blocking(move || {
+        let (part, found) = tokio::task::spawn_blocking(move || {
             let mut accumulator = Accumulator::default();
+            let mut found = HashSet::new();
             if let Some(table) = sources::head_table(&store, &tenant, &request.plan, &head_batches)?
             {
+                let ids = table.groups.iter().map(|g| g.trace_id);
+                found = runtime.block_on(split_trace_ids(&store, &tenant, ids))?;
                 for_each_match(&table, &request.plan, &bounds, |ctx, sets| {
-                    accumulator.add(ctx, sets, &metrics, &request)
+                    if !found.contains(&ctx.group.trace_id) {
+                        accumulator.add(ctx, sets, &metrics, &request)
+                    }
                 });
             }
-            Ok::<_, ApiError>(accumulator)
+            Ok::<_, ApiError>((accumulator, found))
         })
         .await
         .map_err(task_failed)??;
         total.merge(part);
+        split.extend(found);
     }
 
-    let runtime = tokio::runtime::Handle::current();
     let mut parts = futures::stream::iter(store.blocks(tenant, Signal::Traces, bounds.time_range))
         .map(|block| {
-            let (request, metrics, runtime) =
-                (Arc::clone(&request), Arc::clone(&metrics), runtime.clone());
+            let (store, tenant, request, metrics, runtime) = (
+                store.clone(),
+                tenant.clone(),
+                Arc::clone(&request),
+                Arc::clone(&metrics),
+                runtime.clone(),
+            );
             tokio::task::spawn_blocking(move || {
                 let mut accumulator = Accumulator::default();
-                runtime.block_on(async {
+                let found = runtime.block_on(async {
                     let (candidates, _) =
                         phases::candidates(&block, &request.plan, &bounds).await?;
                     if candidates.is_empty() {
-                        return Ok::<_, ApiError>(());
+                        return Ok::<_, ApiError>(HashSet::new());
                     }
-                    if let Some(table) =
-                        phases::read_traces(&block, candidates, &request.plan).await?
+                    let ids: Vec<[u8; 16]> = candidates.iter().map(|e| e.trace_id).collect();
+                    let found = split_trace_ids(&store, &tenant, ids).await?;
+                    let whole: Vec<_> = candidates
+                        .into_iter()
+                        .filter(|e| !found.contains(&e.trace_id))
+                        .collect();
+                    if !whole.is_empty()
+                        && let Some(table) =
+                            phases::read_traces(&block, whole, &request.plan).await?
                     {
                         for_each_match(&table, &request.plan, &bounds, |ctx, sets| {
                             accumulator.add(ctx, sets, &metrics, &request)
                         });
                     }
-                    Ok(())
+                    Ok(found)
                 })?;
-                Ok::<_, ApiError>(accumulator)
+                Ok::<_, ApiError>((accumulator, found))
             })
         })
         .buffer_unordered(2);
     while let Some(part) = parts.next().await {
-        total.merge(part.map_err(task_failed)??);
+        let (part, found) = part.map_err(task_failed)??;
+        total.merge(part);
+        split.extend(found);
+    }
+
+    let mut split: Vec<[u8; 16]> = split.into_iter().collect();
+    split.sort_unstable();
+    for id in split {
+        let Some(table) = merged_trace(store, tenant, &id, &request.plan).await? else {
+            continue;
+        };
+        let (request, metrics) = (Arc::clone(&request), Arc::clone(&metrics));
+        let part = tokio::task::spawn_blocking(move || {
+            let mut accumulator = Accumulator::default();
+            for_each_match(&table, &request.plan, &bounds, |ctx, sets| {
+                accumulator.add(ctx, sets, &metrics, &request)
+            });
+            accumulator
+        })
+        .await
+        .map_err(task_failed)?;
+        total.merge(part);
     }
     Ok(finish(total, &metrics, &request))
 }

@@ -130,6 +130,11 @@ impl Head {
             .collect()
     }
 
+    /// True when the head holds spans of `trace_id` (traces only).
+    pub fn contains_trace(&self, trace_id: &[u8; 16]) -> bool {
+        self.trace_batches.contains_key(trace_id)
+    }
+
     /// Number of distinct traces (traces only).
     pub fn trace_count(&self) -> usize {
         self.trace_batches.len()

@@ -14,6 +14,7 @@ pub struct MemoryBudget {
     limit_bytes: usize,
     in_flight_bytes: AtomicUsize,
     buffered_bytes: AtomicUsize,
+    retained_bytes: AtomicUsize,
     resident_bytes: AtomicUsize,
     refused_reservations: AtomicU64,
 }
@@ -33,6 +34,7 @@ impl MemoryBudget {
             limit_bytes,
             in_flight_bytes: AtomicUsize::new(0),
             buffered_bytes: AtomicUsize::new(0),
+            retained_bytes: AtomicUsize::new(0),
             resident_bytes: AtomicUsize::new(0),
             refused_reservations: AtomicU64::new(0),
         })
@@ -53,9 +55,20 @@ impl MemoryBudget {
         self.buffered_bytes.load(Ordering::Relaxed)
     }
 
+    /// Bytes of long-lived state besides heads (e.g. the derived-metrics pairing store and
+    /// series), as last reported with [`MemoryBudget::set_retained_bytes`].
+    pub fn retained_bytes(&self) -> usize {
+        self.retained_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Reports the current size of long-lived state besides heads.
+    pub fn set_retained_bytes(&self, bytes: usize) {
+        self.retained_bytes.store(bytes, Ordering::Relaxed);
+    }
+
     /// Everything currently accounted.
     pub fn used_bytes(&self) -> usize {
-        self.in_flight_bytes() + self.buffered_bytes()
+        self.in_flight_bytes() + self.buffered_bytes() + self.retained_bytes()
     }
 
     /// How many reservations were refused since start.
@@ -91,7 +104,7 @@ impl MemoryBudget {
         }
         let mut current = self.in_flight_bytes.load(Ordering::Relaxed);
         loop {
-            if current + self.buffered_bytes() + bytes > self.limit_bytes {
+            if current + self.buffered_bytes() + self.retained_bytes() + bytes > self.limit_bytes {
                 self.refused_reservations.fetch_add(1, Ordering::Relaxed);
                 return None;
             }

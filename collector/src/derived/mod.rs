@@ -105,6 +105,18 @@ pub struct DerivedStats {
     pub tenants: u64,
 }
 
+/// Estimated bytes held per waiting half (key, names, peer attributes, map and queue entries).
+const BYTES_PER_PENDING_PAIR: u64 = 512;
+/// Estimated bytes held per series (labels, counters, histogram buckets, exemplar).
+const BYTES_PER_SERIES: u64 = 1024;
+
+impl DerivedStats {
+    /// An estimate of the memory the processor holds, for the memory budget.
+    pub fn approximate_bytes(&self) -> u64 {
+        self.pending_pairs * BYTES_PER_PENDING_PAIR + self.series * BYTES_PER_SERIES
+    }
+}
+
 /// Derives Tempo-compatible span metrics and service-graph metrics from spans, per tenant.
 /// `Send + Sync`; every tenant has its own locks, held only for hash-map updates.
 pub struct DerivedMetrics {

@@ -12,10 +12,11 @@ pub mod plan;
 pub mod run;
 pub mod sources;
 pub mod spansets;
+pub mod split;
 pub mod table;
 pub mod value;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use futures::StreamExt;
@@ -88,28 +89,39 @@ pub async fn search(
         ..Default::default()
     };
     let mut confirmed: Vec<TraceMatch> = Vec::new();
+    // Traces with spans in several parts, evaluated once on all their spans.
+    let mut merged: HashSet<[u8; 16]> = HashSet::new();
 
     // Heads hold the newest data and are small: evaluate them completely.
     let head_batches = store.head_batches(tenant, Signal::Traces, request.bounds.time_range);
     if !head_batches.is_empty() {
-        let (store, tenant, request) = (store.clone(), tenant.clone(), Arc::clone(&request));
+        let (head_store, head_tenant, head_request) =
+            (store.clone(), tenant.clone(), Arc::clone(&request));
         let result = tokio::task::spawn_blocking(move || {
-            let table = sources::head_table(&store, &tenant, &request.plan, &head_batches)?;
+            let table =
+                sources::head_table(&head_store, &head_tenant, &head_request.plan, &head_batches)?;
             Ok::<_, ApiError>(table.map(|t| {
-                run::search_table(
+                let ids: Vec<[u8; 16]> = t.groups.iter().map(|g| g.trace_id).collect();
+                let found = run::search_table(
                     &t,
-                    &request.plan,
-                    &request.bounds,
-                    request.spans_per_spanset,
-                )
+                    &head_request.plan,
+                    &head_request.bounds,
+                    head_request.spans_per_spanset,
+                );
+                (ids, found)
             }))
         })
         .await
         .map_err(task_failed)??;
-        if let Some((matches, inspected)) = result {
+        if let Some((ids, (matches, inspected))) = result {
             outcome.inspected.traces += inspected.traces;
             outcome.inspected.spans += inspected.spans;
-            confirmed.extend(matches);
+            let split = split::split_trace_ids(store, tenant, ids).await?;
+            confirmed.extend(matches.into_iter().filter(|m| !split.contains(&m.trace_id)));
+            let mut split: Vec<[u8; 16]> = split.into_iter().collect();
+            split.sort_unstable();
+            confirmed.extend(evaluate_merged(store, tenant, &request, &split).await?);
+            merged.extend(split);
         }
     }
 
@@ -162,9 +174,21 @@ pub async fn search(
         }
         let batch = &candidates[next..(next + chunk).min(candidates.len())];
         next += batch.len();
+        let unmerged: Vec<[u8; 16]> = batch
+            .iter()
+            .map(|(_, e)| e.trace_id)
+            .filter(|id| !merged.contains(id))
+            .collect();
+        let split = split::split_trace_ids(store, tenant, unmerged).await?;
+        let mut split: Vec<[u8; 16]> = split.into_iter().collect();
+        split.sort_unstable();
+        confirmed.extend(evaluate_merged(store, tenant, &request, &split).await?);
+        merged.extend(split);
         let mut by_block: HashMap<usize, Vec<TraceEntry>> = HashMap::new();
         for (position, entry) in batch {
-            by_block.entry(*position).or_default().push(*entry);
+            if !merged.contains(&entry.trace_id) {
+                by_block.entry(*position).or_default().push(*entry);
+            }
         }
         let mut phase2 = futures::stream::iter(by_block)
             .map(|(position, entries)| {
@@ -195,6 +219,34 @@ pub async fn search(
 
     outcome.traces = merge_and_order(confirmed, order, request.limit, request.spans_per_spanset);
     Ok(outcome)
+}
+
+/// Evaluates each of `ids` on all of its spans, gathered from every part of the store.
+async fn evaluate_merged(
+    store: &TelemetryStore,
+    tenant: &TenantId,
+    request: &Arc<SearchRequest>,
+    ids: &[[u8; 16]],
+) -> Result<Vec<TraceMatch>, ApiError> {
+    let mut matches = Vec::new();
+    for id in ids {
+        let Some(table) = split::merged_trace(store, tenant, id, &request.plan).await? else {
+            continue;
+        };
+        let request = Arc::clone(request);
+        let (found, _) = tokio::task::spawn_blocking(move || {
+            run::search_table(
+                &table,
+                &request.plan,
+                &request.bounds,
+                request.spans_per_spanset,
+            )
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("search task failed: {e}")))?;
+        matches.extend(found);
+    }
+    Ok(matches)
 }
 
 /// Merges matches of the same trace from different tables, orders, and limits.

@@ -181,7 +181,7 @@ pub(crate) async fn store_with_dataset(dir: &std::path::Path) -> TelemetryStore 
 
 /// Each query and the traces it must return.
 #[rustfmt::skip]
-fn cases() -> Vec<(&'static str, Vec<u8>)> {
+pub(crate) fn cases() -> Vec<(&'static str, Vec<u8>)> {
     vec![
         (r#"{ resource.service.name = "frontend" }"#, vec![1, 2, 4, 6]),
         (r#"{ status = error }"#, vec![1, 2]),
@@ -228,7 +228,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-async fn run(store: &TelemetryStore, query: &str) -> BTreeSet<u8> {
+pub(crate) async fn run(store: &TelemetryStore, query: &str) -> BTreeSet<u8> {
     let request = SearchRequest {
         plan: Plan::new(sightline_traceql::parse(query).unwrap()).unwrap(),
         bounds: TraceBounds::default(),

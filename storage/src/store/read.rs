@@ -148,6 +148,36 @@ impl TelemetryStore {
         })
     }
 
+    /// How many parts (heads and blocks) hold spans of `trace_id`: more than one when its spans
+    /// arrived on both sides of a block cut. Bloom filters and the cached trace indexes answer
+    /// without reading data.
+    pub async fn trace_part_count(
+        &self,
+        tenant: &TenantId,
+        trace_id: &[u8; 16],
+    ) -> StorageResult<usize> {
+        let mut parts = 0;
+        if let Some(slot) = self
+            .inner
+            .heads
+            .existing_slot(&(tenant.clone(), Signal::Traces))
+        {
+            let slot = slot.read();
+            parts += std::iter::once(&slot.active)
+                .chain(slot.flushing.iter().map(|h| h.as_ref()))
+                .filter(|h| h.contains_trace(trace_id))
+                .count();
+        }
+        for block in self.inner.blocks.blocks(tenant, Signal::Traces) {
+            if block.may_contain_trace(trace_id)
+                && block.trace_index().await?.rows_of(trace_id).is_some()
+            {
+                parts += 1;
+            }
+        }
+        Ok(parts)
+    }
+
     /// The rows of `trace_id` with only `columns` (those a part has), one batch per head or
     /// block holding some: a reader that needs a few columns of a huge trace (its structure, for
     /// a waterfall) never materializes the rest. Block batches keep their `parent_offset`
