@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use sightline_collector::OtlpReceiver;
 use sightline_collector::derived::DerivedMetrics;
-use sightline_collector::generator::run_generator;
+use sightline_collector::generator::{run_generator, store_derived_metrics};
 use sightline_query::QueryState;
 use sightline_storage::{MemoryBudget, TelemetryStore};
 use tokio::net::TcpListener;
@@ -112,7 +112,7 @@ pub async fn run(config: Config, demo_spans_per_second: Option<u64>) -> anyhow::
         "sightline is ready"
     );
 
-    let generator_task = derived.map(|derived| {
+    let generator_task = derived.clone().map(|derived| {
         tokio::spawn(run_generator(
             derived,
             store.clone(),
@@ -140,8 +140,19 @@ pub async fn run(config: Config, demo_spans_per_second: Option<u64>) -> anyhow::
     wait_for_server("OTLP/gRPC", grpc_server).await;
     wait_for_server("OTLP/HTTP", otlp_http_server).await;
     wait_for_server("query", query_server).await;
+    if !receiver
+        .drain_derived_metrics(Duration::from_secs(10))
+        .await
+    {
+        tracing::warn!("derived metrics: some exports were not observed before shutdown");
+    }
     if let Some(task) = generator_task {
         let _ = task.await;
+    }
+    if let Some(derived) = &derived
+        && let Err(error) = store_derived_metrics(derived, &store).await
+    {
+        tracing::warn!(%error, "storing derived metrics at shutdown failed");
     }
     store
         .shutdown()

@@ -2,7 +2,6 @@
 //! OTLP/JSON) and validation on a blocking thread, then a durable commit to the store.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use bytes::Bytes;
 use prost::Message;
@@ -21,6 +20,7 @@ use sightline_storage::{Signal, SignalRequest, TelemetryStore, TenantId};
 use crate::config::ReceiverConfig;
 use crate::derived::DerivedMetrics;
 use crate::error::ExportError;
+use crate::generator::DerivedFeed;
 use crate::telemetry::ReceiverTelemetry;
 use crate::validate::validate;
 
@@ -163,7 +163,7 @@ struct ReceiverInner {
     store: TelemetryStore,
     config: ReceiverConfig,
     telemetry: ReceiverTelemetry,
-    derived: Option<Arc<DerivedMetrics>>,
+    derived: Option<DerivedFeed>,
 }
 
 /// The OTLP receiver, shared by the gRPC and HTTP servers. Cheap to clone.
@@ -179,12 +179,14 @@ impl OtlpReceiver {
     }
 
     /// A receiver that also feeds every stored span export to `derived` (span metrics and the
-    /// service graph).
+    /// service graph), through a [`DerivedFeed`].
     pub fn with_derived_metrics(
         store: TelemetryStore,
         config: ReceiverConfig,
         derived: Option<Arc<DerivedMetrics>>,
     ) -> Self {
+        let derived =
+            derived.map(|metrics| DerivedFeed::start(metrics, Arc::clone(store.memory())));
         Self {
             inner: Arc::new(ReceiverInner {
                 store,
@@ -197,7 +199,15 @@ impl OtlpReceiver {
 
     /// The derived-metrics processor, when there is one.
     pub fn derived_metrics(&self) -> Option<&Arc<DerivedMetrics>> {
-        self.inner.derived.as_ref()
+        self.inner.derived.as_ref().map(DerivedFeed::metrics)
+    }
+
+    /// Waits until every stored export has reached the derived-metrics processor.
+    pub async fn drain_derived_metrics(&self, timeout: std::time::Duration) -> bool {
+        match &self.inner.derived {
+            Some(feed) => feed.drain(timeout).await,
+            None => true,
+        }
     }
 
     /// The receiver's settings.
@@ -315,19 +325,8 @@ impl OtlpReceiver {
             .await
             .map_err(|e| (e.into(), outcome.accepted))?;
         // Only durably stored spans feed the derived metrics.
-        if let (Some(derived), Some(SignalRequest::Traces(request))) =
-            (self.inner.derived.clone(), request)
-        {
-            let budget = Arc::clone(self.inner.store.memory());
-            let observed = tokio::task::spawn_blocking(move || {
-                derived.observe(&committed_tenant, &request, Instant::now());
-                // The pairing store and series count against the memory budget.
-                budget.set_retained_bytes(derived.stats().approximate_bytes() as usize);
-            })
-            .await;
-            if let Err(error) = observed {
-                tracing::error!(%error, "deriving span metrics failed");
-            }
+        if let (Some(feed), Some(SignalRequest::Traces(request))) = (&self.inner.derived, request) {
+            feed.send(committed_tenant, request).await;
         }
         Ok(outcome)
     }

@@ -87,12 +87,22 @@ pub fn names_in(
             }
         }
     }
+    // Resources and scopes repeat on every row: list each distinct one once (the view hands out
+    // one shared copy per distinct blob).
+    let mut seen_resources = std::collections::HashSet::new();
+    let mut seen_scopes = std::collections::HashSet::new();
     for row in (0..batch.num_rows()).filter(|r| selected(*r)) {
         if wants(TagScope::Resource) {
-            keys(&view.resource_attributes(row), &mut out.resource);
+            let resource = view.resource_attributes(row);
+            if seen_resources.insert(std::rc::Rc::as_ptr(&resource)) {
+                keys(&resource, &mut out.resource);
+            }
         }
         if wants(TagScope::Instrumentation) {
-            keys(&view.scope(row).attributes, &mut out.instrumentation);
+            let scope = view.scope(row);
+            if seen_scopes.insert(std::rc::Rc::as_ptr(&scope)) {
+                keys(&scope.attributes, &mut out.instrumentation);
+            }
         }
         if wants(TagScope::Event) {
             for event in view.events(row) {
@@ -116,7 +126,22 @@ pub fn values_in(
     out: &mut Vec<Value>,
 ) {
     let selected = |row: usize| rows.is_none_or(|r| r[row]);
-    // Fast paths: a typed attribute column is read directly.
+    // Fast paths: `resource.service.name` has its own column, a typed attribute column is read
+    // directly.
+    if is_service_name(field) {
+        let view = SpanView::new(batch);
+        let mut distinct = std::collections::BTreeSet::new();
+        for row in (0..batch.num_rows()).filter(|r| selected(*r)) {
+            let service = view.service(row);
+            if !service.is_empty() && !distinct.contains(service) {
+                distinct.insert(service);
+            }
+        }
+        for service in distinct {
+            push_distinct(out, Value::Str(service.to_string()), limit);
+        }
+        return;
+    }
     if let FieldExpression::Attribute(Attribute {
         scope: AttributeScope::Span,
         name,
@@ -187,6 +212,11 @@ pub fn values_in(
             return;
         }
     }
+}
+
+/// True for `resource.service.name`, which has its own column.
+pub fn is_service_name(field: &FieldExpression) -> bool {
+    matches!(field, FieldExpression::Attribute(Attribute { scope: AttributeScope::Resource, name }) if name == "service.name")
 }
 
 fn push_distinct(out: &mut Vec<Value>, value: Value, limit: usize) {

@@ -3,15 +3,17 @@
 
 mod collect;
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, LazyLock};
+
+use parking_lot::Mutex;
 
 use arrow::compute::concat_batches;
 use arrow::record_batch::RecordBatch;
 use futures::StreamExt;
 use sightline_storage::blocklist::BlockHandle;
 use sightline_storage::rows::attributes::parse_attribute_column_name;
-use sightline_storage::rows::columns::{RESOURCE_COLUMN, SCOPE_COLUMN};
+use sightline_storage::rows::columns::{RESOURCE_COLUMN, SCOPE_COLUMN, SERVICE_NAME_COLUMN};
 use sightline_storage::rows::spans::col;
 use sightline_storage::{Signal, StorageResult, TelemetryStore, TenantId};
 use sightline_traceql::{FieldExpression, Query, SpansetExpression};
@@ -170,6 +172,16 @@ async fn read_block(
     Ok(Some(concat_batches(&first.schema(), &batches)?))
 }
 
+/// Tag names of whole blocks (no filter) by block id and scopes: blocks never change, and
+/// Grafana asks for tag names every time a query editor opens.
+static BLOCK_TAG_NAMES: LazyLock<Mutex<BlockTagNames>> = LazyLock::new(Default::default);
+
+/// (block id, scopes) -> the block's tag names.
+type BlockTagNames = HashMap<(String, Vec<TagScope>), Arc<TagNames>>;
+
+/// Entries kept in [`BLOCK_TAG_NAMES`] before it starts over.
+const MAX_CACHED_BLOCKS: usize = 10_000;
+
 /// Tag names of `scopes` for `tenant` in `time_range`.
 pub async fn tag_names(
     store: &TelemetryStore,
@@ -190,7 +202,13 @@ pub async fn tag_names(
         .map(|block| {
             let (filter, scopes, runtime) = (filter.clone(), Arc::clone(&scopes), runtime.clone());
             tokio::task::spawn_blocking(move || {
-                runtime.block_on(async {
+                let cache_key = (block.meta.block_id.clone(), scopes.to_vec());
+                if filter.is_none()
+                    && let Some(cached) = BLOCK_TAG_NAMES.lock().get(&cache_key)
+                {
+                    return Ok::<_, ApiError>(TagNames::clone(cached));
+                }
+                let found = runtime.block_on(async {
                     let available = block.reader().column_names().await?;
                     let mut found = TagNames::default();
                     let mut columns: BTreeSet<String> =
@@ -212,8 +230,16 @@ pub async fn tag_names(
                         let mask = filter.as_ref().map(|f| f.mask(&batch));
                         names_in(&batch, mask.as_deref(), &scopes, &mut found);
                     }
-                    Ok(found)
-                })
+                    Ok::<_, ApiError>(found)
+                })?;
+                if filter.is_none() {
+                    let mut cache = BLOCK_TAG_NAMES.lock();
+                    if cache.len() >= MAX_CACHED_BLOCKS {
+                        cache.clear();
+                    }
+                    cache.insert(cache_key, Arc::new(found.clone()));
+                }
+                Ok(found)
             })
         })
         .buffer_unordered(2);
@@ -246,7 +272,12 @@ pub async fn tag_values(
         metrics: None,
         hints: Vec::new(),
     })?;
-    let mut columns: BTreeSet<String> = field_plan.leaf_columns.iter().cloned().collect();
+    let mut columns: BTreeSet<String> = if collect::is_service_name(&field) {
+        // Its own dictionary column: no resource to decode.
+        BTreeSet::from([SERVICE_NAME_COLUMN.to_string()])
+    } else {
+        field_plan.leaf_columns.iter().cloned().collect()
+    };
     if let Some(filter) = &filter {
         columns.extend(filter.filter_columns().iter().cloned());
     }

@@ -136,10 +136,10 @@ pub async fn run(args: SearchArgs) -> anyhow::Result<()> {
             format!("{http}/api/v2/search/tag/resource.service.name/values"),
         ),
         (
-            "values of span.http.route for checkout, whole store".into(),
+            "values of span.http.route for frontend, whole store".into(),
             format!(
                 "{http}/api/v2/search/tag/span.http.route/values?q={}",
-                encode(r#"{ resource.service.name = "checkout" }"#)
+                encode(r#"{ resource.service.name = "frontend" }"#)
             ),
         ),
         (
