@@ -94,15 +94,23 @@ impl DbAttributes {
     }
 }
 
-/// Peer attributes that name a virtual node, in Tempo's order of preference (`peer.service`,
-/// `db.name`, `db.system`; `db.namespace` and `db.system.name` added for newer conventions).
-const PEER_ATTRIBUTES: [&str; 5] = [
+/// Peer attributes that name a virtual node, in order of preference: Tempo's (`peer.service`,
+/// `db.name`, `db.system`), `db.namespace` and `db.system.name` from newer conventions, then the
+/// messaging system and the server address an uninstrumented callee is reached at.
+const PEER_ATTRIBUTES: [&str; 7] = [
     "peer.service",
     "db.namespace",
     "db.name",
     "db.system",
     "db.system.name",
+    "messaging.system",
+    "server.address",
 ];
+
+/// Root SERVER and CONSUMER spans name their caller by Tempo's peer attributes only (the ones
+/// before `messaging.system`): `server.address` is the server itself, and a root consumer's
+/// caller is `user`, as in Tempo.
+const CALLER_ATTRIBUTES: usize = 5;
 
 /// What one pass over a span's attributes finds.
 #[derive(Default)]
@@ -130,8 +138,17 @@ impl SpanAttributes {
         found
     }
 
+    /// The callee an unpaired CLIENT or PRODUCER span names.
     fn peer(&self) -> Option<Arc<str>> {
         self.peer.as_ref().map(|(_, name)| Arc::from(name.as_str()))
+    }
+
+    /// The caller a root SERVER or CONSUMER span names.
+    fn caller(&self) -> Option<Arc<str>> {
+        self.peer
+            .as_ref()
+            .filter(|(rank, _)| *rank < CALLER_ATTRIBUTES)
+            .map(|(_, name)| Arc::from(name.as_str()))
     }
 }
 
@@ -256,7 +273,7 @@ impl<'a> Batch<'a> {
                     // A root span has no client to wait for: Tempo turns it into an edge from
                     // a virtual caller when it expires; nothing can pair with it, so do it now.
                     let attributes = SpanAttributes::read(&span.attributes);
-                    let client = attributes.peer().unwrap_or_else(|| Arc::from(USER_NODE));
+                    let client = attributes.caller().unwrap_or_else(|| Arc::from(USER_NODE));
                     self.edge_ops.push(EdgeOp::Complete(EdgeSample {
                         client,
                         server: Arc::clone(&context.service),

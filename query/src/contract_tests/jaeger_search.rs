@@ -76,6 +76,11 @@ async fn trace_search() {
                 vec![("service", "email"), ("tag", "app.user.id:u4")],
                 vec![],
             ),
+            // Log fields (event attributes) match too.
+            (
+                vec![("service", "email"), ("tag", "exception.type:Boom")],
+                vec![3],
+            ),
             (
                 vec![("service", "frontend"), ("minDuration", "1s")],
                 vec![2],

@@ -3,7 +3,7 @@
 //! engine.
 //!
 //! Jaeger matches service, operation, tags and duration on one span, and a tag on the span's own
-//! tags or its process (resource) tags; [`SpanQuery::filter`] builds that as one TraceQL spanset
+//! tags, its process (resource) tags or its log fields (event attributes); [`SpanQuery::filter`] builds that as one TraceQL spanset
 //! filter. The tags Jaeger synthesizes from OTLP fields (`error`, `span.kind`,
 //! `otel.status_code`, `otel.status_description`, `otel.scope.name`) match those fields.
 
@@ -155,25 +155,29 @@ fn tag_condition(key: &str, value: &str) -> Result<FieldExpression, ApiError> {
             Literal::String(value.into()),
         ),
         _ => {
-            // Jaeger compares the value's text: match the attribute in any type it reads as.
-            let field = attribute(AttributeScope::Unscoped, key);
-            let mut alternatives = vec![compare(
-                field.clone(),
-                ComparisonOp::Eq,
-                Literal::String(value.into()),
-            )];
-            if let Ok(int) = value.parse::<i64>() {
-                alternatives.push(compare(field.clone(), ComparisonOp::Eq, Literal::Int(int)));
-            }
-            if let Ok(float) = value.parse::<f64>() {
+            // Jaeger compares the value's text, over span tags, process (resource) tags and log
+            // fields (event attributes): match the attribute in any type the text reads as.
+            let mut alternatives = Vec::new();
+            for scope in [AttributeScope::Unscoped, AttributeScope::Event] {
+                let field = attribute(scope, key);
                 alternatives.push(compare(
                     field.clone(),
                     ComparisonOp::Eq,
-                    Literal::Float(float),
+                    Literal::String(value.into()),
                 ));
-            }
-            if let Ok(boolean) = value.parse::<bool>() {
-                alternatives.push(compare(field, ComparisonOp::Eq, Literal::Bool(boolean)));
+                if let Ok(int) = value.parse::<i64>() {
+                    alternatives.push(compare(field.clone(), ComparisonOp::Eq, Literal::Int(int)));
+                }
+                if let Ok(float) = value.parse::<f64>() {
+                    alternatives.push(compare(
+                        field.clone(),
+                        ComparisonOp::Eq,
+                        Literal::Float(float),
+                    ));
+                }
+                if let Ok(boolean) = value.parse::<bool>() {
+                    alternatives.push(compare(field, ComparisonOp::Eq, Literal::Bool(boolean)));
+                }
             }
             any(alternatives)
         }
@@ -362,7 +366,7 @@ mod tests {
         let text = FieldExpression::to_string(&query.filter().unwrap());
         assert_eq!(
             text,
-            r#"resource.service.name = "cart \"eu\"" && name = "GET /cart" && status = error && (.http.status_code = "500" || .http.status_code = 500 || .http.status_code = 500.0) && kind = server && duration >= 1ms && duration <= 2s"#
+            r#"resource.service.name = "cart \"eu\"" && name = "GET /cart" && status = error && (.http.status_code = "500" || .http.status_code = 500 || .http.status_code = 500.0 || event.http.status_code = "500" || event.http.status_code = 500 || event.http.status_code = 500.0) && kind = server && duration >= 1ms && duration <= 2s"#
         );
         assert!(sightline_traceql::parse(&format!("{{ {text} }}")).is_ok());
         let bad = SpanQuery {

@@ -317,6 +317,44 @@ fn root_server_spans_get_a_virtual_caller_named_by_peer_attributes_or_user() {
 }
 
 #[test]
+fn uninstrumented_callees_are_named_by_messaging_system_or_server_address() {
+    let processor = DerivedMetrics::new(DerivedMetricsConfig::default());
+    let start = Instant::now();
+    let tenant = tenant("acme");
+    let calls = export(vec![(
+        "shop",
+        vec![
+            with(
+                span(1, 1, Some(9), Client, "POST /charge", 0, 20),
+                &[("server.address", "api.stripe.com")],
+            ),
+            with(
+                span(2, 2, Some(9), Producer, "publish", 0, 2),
+                &[
+                    ("messaging.system", "kafka"),
+                    ("server.address", "broker-1"),
+                ],
+            ),
+            // A root server's own address never names its caller.
+            with(
+                span(3, 3, None, Server, "GET /", 0, 10),
+                &[("server.address", "shop.example")],
+            ),
+        ],
+    )]);
+    processor.observe(&tenant, &calls, start);
+    let collected = processor.collect(start + Duration::from_secs(10), T0);
+    assert_eq!(
+        sums(request_of(&collected, &tenant), GRAPH_REQUESTS),
+        BTreeMap::from([
+            (edge("shop", "api.stripe.com", "virtual_node"), 1),
+            (edge("shop", "kafka", "virtual_node"), 1),
+            (edge("user", "shop", "virtual_node"), 1),
+        ])
+    );
+}
+
+#[test]
 fn database_edges_are_named_by_namespace_then_name_then_system() {
     let processor = DerivedMetrics::new(DerivedMetricsConfig::default());
     let start = Instant::now();
