@@ -319,3 +319,39 @@ async fn trace_search() {
     }
     env.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_summaries() {
+    let env = Env::with_dataset().await;
+    env.heads_then_blocks(async |env, place| {
+        let params = [
+            ("query.service_name", "checkout"),
+            ("query.start_time_min", "2023-11-14T22:13:20Z"),
+            ("query.start_time_max", "2023-11-14T22:14:30Z"),
+        ];
+        let body = env
+            .get(&uri("/jaeger/api/v3/trace-summaries", &params))
+            .await
+            .ok_json();
+        let t0 = crate::search::tests::BASE + 20 * crate::search::tests::SECOND;
+        let ms = crate::search::tests::MS;
+        assert_eq!(
+            body,
+            json!({ "summaries": [{
+                "traceId": "a0000000000000000000000000000002",
+                "rootServiceName": "frontend",
+                "rootOperationName": "GET /checkout",
+                "minStartTimeUnixNano": t0.to_string(),
+                "maxEndTimeUnixNano": (t0 + 2000 * ms).to_string(),
+                "spanCount": 3,
+                "errorSpanCount": 3,
+                "services": [
+                    { "name": "checkout", "spanCount": 2, "errorSpanCount": 2 },
+                    { "name": "frontend", "spanCount": 1, "errorSpanCount": 1 },
+                ],
+            }]}),
+            "{place}"
+        );
+    })
+    .await;
+}

@@ -17,7 +17,7 @@ use sightline_traceql::{
 
 use crate::error::ApiError;
 use crate::search::value::Value;
-use crate::search::{Order, Plan, SearchRequest, TraceBounds, search};
+use crate::search::{Order, Plan, SearchRequest, TraceBounds, TraceMatch, search};
 use crate::tags::{TagFilter, tag_values};
 
 /// Most names a service or operation list holds.
@@ -244,6 +244,20 @@ pub async fn find_trace_ids(
     tenant: &TenantId,
     query: &SpanQuery,
 ) -> Result<Vec<[u8; 16]>, ApiError> {
+    Ok(find_trace_matches(store, tenant, query)
+        .await?
+        .iter()
+        .map(|t| t.trace_id)
+        .collect())
+}
+
+/// The most recent traces matching `query`, as the search engine describes them (root, times,
+/// spans and errors per service).
+pub async fn find_trace_matches(
+    store: &TelemetryStore,
+    tenant: &TenantId,
+    query: &SpanQuery,
+) -> Result<Vec<TraceMatch>, ApiError> {
     let request = SearchRequest {
         plan: Plan::new(filter_query(query.filter()?))?,
         bounds: TraceBounds {
@@ -254,8 +268,7 @@ pub async fn find_trace_ids(
         spans_per_spanset: 1,
         order: Order::MostRecent,
     };
-    let outcome = search(store, tenant, request).await?;
-    Ok(outcome.traces.iter().map(|t| t.trace_id).collect())
+    Ok(search(store, tenant, request).await?.traces)
 }
 
 /// Fetches whole traces, in the order given; unknown ids are left out.

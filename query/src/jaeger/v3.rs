@@ -1,4 +1,5 @@
-//! Jaeger's API v3 over HTTP (`/api/v3/*`): services, operations, traces by id and trace search,
+//! Jaeger's API v3 over HTTP (`/api/v3/*`): services, operations, traces by id, trace search and
+//! trace summaries,
 //! answering with OTLP JSON (hex ids, `{"result":{"resourceSpans":[…]}}`). Errors are
 //! `{"error":{"httpCode":…,"message":…}}`, as Jaeger's HTTP gateway writes them.
 //!
@@ -17,7 +18,9 @@ use sightline_proto::jaeger::parse_jaeger_trace_id;
 use sightline_proto::json::{JsonStyle, encode_resource_spans};
 use sightline_proto::otlp::trace::v1::ResourceSpans;
 
-use super::find::{SpanQuery, fetch_traces, find_trace_ids, kind_name, operations, parse_kind};
+use super::find::{
+    SpanQuery, fetch_traces, find_trace_ids, find_trace_matches, kind_name, operations, parse_kind,
+};
 use super::{last_value, query_pairs};
 use crate::QueryState;
 use crate::error::ApiError;
@@ -32,6 +35,7 @@ pub fn routes() -> Router<QueryState> {
         .route("/api/v3/operations", get(operations_handler))
         .route("/api/v3/traces", get(find_traces))
         .route("/api/v3/traces/{id}", get(trace_by_id))
+        .route("/api/v3/trace-summaries", get(trace_summaries))
 }
 
 /// A v3 error: `{"error":{"httpCode":…,"message":…}}` with that status.
@@ -190,6 +194,42 @@ async fn find_traces(
         return Err(ApiError::NotFound("no traces found".into()).into());
     }
     Ok(axum::Json(result(&found)))
+}
+
+/// `/api/v3/trace-summaries`: the traces a search finds, summarized (same parameters as
+/// `/api/v3/traces`), without fetching them whole.
+async fn trace_summaries(
+    State(state): State<QueryState>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<axum::Json<Json>, V3Error> {
+    let pairs = query_pairs(raw.as_deref());
+    let tenant = state.tenant(&headers)?;
+    let query = parse_search(&pairs)?;
+    let found = find_trace_matches(&state.store, &tenant, &query).await?;
+    let summaries: Vec<Json> = found
+        .iter()
+        .map(|t| {
+            let services: Vec<Json> = t
+                .service_stats
+                .iter()
+                .map(|(name, (spans, errors))| {
+                    json!({ "name": name, "spanCount": spans, "errorSpanCount": errors })
+                })
+                .collect();
+            json!({
+                "traceId": hex::encode(t.trace_id),
+                "rootServiceName": t.root_service.clone().unwrap_or_default(),
+                "rootOperationName": t.root_name.clone().unwrap_or_default(),
+                "minStartTimeUnixNano": t.start.to_string(),
+                "maxEndTimeUnixNano": t.end.to_string(),
+                "spanCount": t.service_stats.values().map(|(s, _)| s).sum::<u32>(),
+                "errorSpanCount": t.service_stats.values().map(|(_, e)| e).sum::<u32>(),
+                "services": services,
+            })
+        })
+        .collect();
+    Ok(axum::Json(json!({ "summaries": summaries })))
 }
 
 #[cfg(test)]
