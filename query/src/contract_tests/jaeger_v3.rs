@@ -304,7 +304,7 @@ async fn trace_search() {
         ),
         (
             [window.as_slice(), &[("query.attributes", "x")]].concat(),
-            "malformed query.attributes",
+            "malformed 'query.attributes' parameter",
         ),
         (
             [window.as_slice(), &[("query.search_depth", "-1")]].concat(),

@@ -67,3 +67,18 @@ pub fn integer_param(
         })
         .transpose()
 }
+
+/// Appends the tags of a JSON object parameter (`{"error":"true","http.status_code":500}`) to
+/// `tags`, values as text.
+pub fn json_tags(name: &str, text: &str, tags: &mut Vec<(String, String)>) -> Result<(), ApiError> {
+    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text)
+        .map_err(|e| ApiError::BadRequest(format!("malformed '{name}' parameter {text:?}: {e}")))?;
+    for (key, value) in object {
+        let value = match value {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        };
+        tags.push((key, value));
+    }
+    Ok(())
+}

@@ -21,7 +21,7 @@ use sightline_proto::jaeger::{
 };
 
 use super::find::{SpanQuery, fetch_traces, find_trace_ids, kind_name, operations, parse_kind};
-use super::{all_values, integer_param, last_value, query_pairs};
+use super::{all_values, integer_param, json_tags, last_value, query_pairs};
 use crate::QueryState;
 use crate::error::ApiError;
 use crate::params::parse_go_duration;
@@ -153,17 +153,7 @@ async fn operations_handler(
 pub fn parse_search(pairs: &[(String, String)], now: u64) -> Result<SpanQuery, ApiError> {
     let mut tags = Vec::new();
     for text in all_values(pairs, "tags") {
-        let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text)
-            .map_err(|e| {
-                ApiError::BadRequest(format!("malformed 'tags' parameter {text:?}: {e}"))
-            })?;
-        for (key, value) in object {
-            let value = match value {
-                serde_json::Value::String(s) => s,
-                other => other.to_string(),
-            };
-            tags.push((key, value));
-        }
+        json_tags("tags", text, &mut tags)?;
     }
     for text in all_values(pairs, "tag") {
         let (key, value) = text.split_once(':').ok_or_else(|| {

@@ -21,7 +21,7 @@ use sightline_proto::otlp::trace::v1::ResourceSpans;
 use super::find::{
     SpanQuery, fetch_traces, find_trace_ids, find_trace_matches, kind_name, operations, parse_kind,
 };
-use super::{last_value, query_pairs};
+use super::{json_tags, last_value, query_pairs};
 use crate::QueryState;
 use crate::error::ApiError;
 use crate::params::{parse_go_duration, parse_timestamp};
@@ -144,16 +144,7 @@ pub fn parse_search(pairs: &[(String, String)]) -> Result<SpanQuery, ApiError> {
     }
     let mut tags = Vec::new();
     if let Some(text) = get("query.attributes", "query.attributes") {
-        let object: serde_json::Map<String, Json> = serde_json::from_str(text).map_err(|e| {
-            ApiError::BadRequest(format!("malformed query.attributes {text:?}: {e}"))
-        })?;
-        for (key, value) in object {
-            let value = match value {
-                Json::String(s) => s,
-                other => other.to_string(),
-            };
-            tags.push((key, value));
-        }
+        json_tags("query.attributes", text, &mut tags)?;
     }
     let depth = match get("query.search_depth", "query.searchDepth")
         .or_else(|| get("query.num_traces", "query.numTraces"))
