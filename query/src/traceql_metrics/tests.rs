@@ -1,4 +1,5 @@
 //! TraceQL metrics over the fixed dataset, from heads and blocks.
+
 use super::*;
 use crate::search::tests::{BASE, MS, SECOND, store_with_dataset};
 
