@@ -13,6 +13,8 @@ use futures::TryStreamExt;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
+use tantivy::directory::OwnedBytes;
+
 use crate::error::{StorageError, StorageResult};
 use crate::tenant::{Signal, TenantId};
 
@@ -88,6 +90,22 @@ impl BlockStorage {
         Ok(self.store.get(path).await?.bytes().await?)
     }
 
+    /// Reads a whole immutable object for random access: memory-mapped when the store is the
+    /// local filesystem (pages load on demand and stay reclaimable), read into memory otherwise.
+    pub async fn get_mapped(&self, path: &ObjectPath) -> StorageResult<OwnedBytes> {
+        let Some(root) = &self.local_root else {
+            return Ok(OwnedBytes::new(self.get(path).await?.to_vec()));
+        };
+        let file_path = root.join(path.as_ref());
+        let file = std::fs::File::open(&file_path)
+            .map_err(|e| StorageError::io(format!("opening {}", file_path.display()), e))?;
+        // SAFETY: block files are written once, completely, before their block becomes visible,
+        // and never modified afterwards; deleting one (retention) keeps an existing mapping valid.
+        let map = unsafe { memmap2::Mmap::map(&file) }
+            .map_err(|e| StorageError::io(format!("mapping {}", file_path.display()), e))?;
+        Ok(OwnedBytes::new(MappedFile(map)))
+    }
+
     /// Tenants that have any data (the first level of the layout).
     pub async fn list_tenants(&self) -> StorageResult<Vec<String>> {
         let listing = self.store.list_with_delimiter(None).await?;
@@ -152,3 +170,17 @@ impl BlockStorage {
         .await?
     }
 }
+
+/// A memory-mapped block file.
+struct MappedFile(memmap2::Mmap);
+
+impl std::ops::Deref for MappedFile {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+// SAFETY: the mapping's address does not change when `MappedFile` moves.
+unsafe impl stable_deref_trait::StableDeref for MappedFile {}

@@ -10,6 +10,7 @@ use parking_lot::RwLock;
 use tokio::sync::OnceCell;
 
 use crate::backend::BlockStorage;
+use crate::block::log_index::{LOG_INDEX_FILE, LogIndex};
 use crate::block::meta::{BLOOM_FILE, META_FILE, TRACE_INDEX_FILE};
 use crate::block::{BlockMeta, BlockReader, TraceIdBloom, TraceIndex};
 use crate::error::{StorageError, StorageResult};
@@ -25,6 +26,7 @@ pub struct BlockHandle {
     pub signal: Signal,
     bloom: Option<TraceIdBloom>,
     trace_index: OnceCell<Arc<TraceIndex>>,
+    log_index: OnceCell<Option<Arc<LogIndex>>>,
     reader: BlockReader,
     storage: BlockStorage,
 }
@@ -60,6 +62,7 @@ impl BlockHandle {
             signal,
             bloom,
             trace_index: cell,
+            log_index: OnceCell::new(),
             reader,
             storage,
         })
@@ -97,6 +100,27 @@ impl BlockHandle {
                 );
                 let bytes: Bytes = self.storage.get(&path).await?;
                 Ok(Arc::new(TraceIndex::from_bytes(&bytes)?))
+            })
+            .await
+            .cloned()
+    }
+
+    /// The full-text index of a logs block, opened on first use; `None` when the block has none
+    /// (not a logs block, or written before block format 3).
+    pub async fn log_index(&self) -> StorageResult<Option<Arc<LogIndex>>> {
+        self.log_index
+            .get_or_try_init(|| async {
+                if self.meta.file_size(LOG_INDEX_FILE).is_none() {
+                    return Ok(None);
+                }
+                let path = BlockStorage::block_file(
+                    &self.tenant,
+                    self.signal,
+                    &self.meta.block_id,
+                    LOG_INDEX_FILE,
+                );
+                let bytes = self.storage.get_mapped(&path).await?;
+                Ok(Some(Arc::new(LogIndex::open(bytes)?)))
             })
             .await
             .cloned()

@@ -40,6 +40,9 @@ pub enum StorageError {
     /// A blocking task panicked or was cancelled.
     #[error("background task failed: {0}")]
     Task(String),
+    /// The log index (Tantivy) failed.
+    #[error("log index: {0}")]
+    LogIndex(#[from] tantivy::TantivyError),
 }
 
 impl StorageError {

@@ -8,8 +8,9 @@ use crate::tenant::Signal;
 
 /// The `format` value of every Sightline block.
 pub const BLOCK_FORMAT: &str = "sightline-block";
-/// Current block format version.
-pub const BLOCK_FORMAT_VERSION: u32 = 2;
+/// Current block format version: 2 added `parent_offset` and trace summaries to trace blocks;
+/// 3 adds the full-text index `logs.index` beside logs blocks (older logs blocks are scanned).
+pub const BLOCK_FORMAT_VERSION: u32 = 3;
 /// Oldest block format version this build reads.
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 
@@ -156,7 +157,10 @@ mod tests {
         let golden =
             String::from_utf8(include_bytes!("../../testdata/golden/meta-v1.json").to_vec())
                 .unwrap();
-        let future = golden.replace("\"version\": 1", "\"version\": 3");
+        let future = golden.replace(
+            "\"version\": 1",
+            &format!("\"version\": {}", BLOCK_FORMAT_VERSION + 1),
+        );
         assert!(BlockMeta::from_json(future.as_bytes()).is_err());
         assert!(BlockMeta::from_json(b"{}").is_err());
     }

@@ -4,6 +4,7 @@
 
 pub mod bloom;
 mod dictionary;
+pub mod log_index;
 pub mod merge;
 pub mod meta;
 pub mod reader;

@@ -111,6 +111,27 @@ async fn logs_and_metrics_survive_a_block_round_trip() {
     .unwrap();
     upload_block(&storage, &block).await.unwrap();
     let batch = read_back(&storage, &block).await;
+    // Logs blocks carry their full-text index, covering every row.
+    let index_bytes = storage
+        .get(&BlockStorage::block_file(
+            &tenant,
+            Signal::Logs,
+            &block.meta.block_id,
+            crate::block::log_index::LOG_INDEX_FILE,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        block
+            .meta
+            .file_size(crate::block::log_index::LOG_INDEX_FILE),
+        Some(index_bytes.len() as u64)
+    );
+    let index = crate::block::log_index::LogIndex::open(tantivy::directory::OwnedBytes::new(
+        index_bytes.to_vec(),
+    ))
+    .unwrap();
+    assert_eq!(index.docs(), batch.num_rows() as u64);
     let back =
         logs::assemble_resource_logs(logs::records_at(&batch, &all(&batch)).unwrap()).unwrap();
     let mut expected = normalize_logs(logs_request).resource_logs[0].scope_logs[0]

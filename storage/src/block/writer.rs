@@ -1,5 +1,6 @@
 //! Writing a block: merge and sort the rows, encode Parquet (zstd, page statistics, page index),
-//! build the trace-id index and bloom filter, then upload every file and `meta.json` last.
+//! build the trace-id index and bloom filter (traces) or the full-text index (logs), then upload
+//! every file and `meta.json` last.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -13,6 +14,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 use super::bloom::TraceIdBloom;
+use super::log_index::{LOG_INDEX_FILE, build_log_index};
 use super::merge::{merge_and_sort, sort_columns};
 use super::meta::{
     BLOCK_FORMAT, BLOCK_FORMAT_VERSION, BLOOM_FILE, BlockFile, BlockMeta, DATA_FILE, META_FILE,
@@ -104,6 +106,12 @@ pub fn encode_block(
     let data = write_parquet(signal, &sorted, options)?;
     let parquet_time = started.elapsed() - merge_time;
     let mut files = vec![(DATA_FILE.to_string(), data)];
+    if signal == Signal::Logs {
+        files.push((
+            LOG_INDEX_FILE.to_string(),
+            Bytes::from(build_log_index(&sorted)?),
+        ));
+    }
     let mut bloom = None;
     if let Some(index) = &trace_index {
         let mut filter =

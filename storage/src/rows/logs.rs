@@ -346,3 +346,53 @@ pub fn assemble_resource_logs(rows: Vec<Enveloped<LogRecord>>) -> StorageResult<
     }
     Ok(out)
 }
+
+/// The text of a log line: a string body as is; any other body as Loki shows OTLP bodies (maps
+/// and arrays as compact JSON of their plain values, bytes as base64, numbers and booleans as
+/// text); empty without a body. Full-text search indexes and matches this text.
+pub fn line_text(body: Option<&AnyValue>) -> String {
+    match body.and_then(|b| b.value.as_ref()) {
+        None => String::new(),
+        Some(any_value::Value::StringValue(s)) => s.clone(),
+        Some(other) => match plain_value(other) {
+            serde_json::Value::String(s) => s,
+            value => value.to_string(),
+        },
+    }
+}
+
+/// An OTLP value as plain JSON (no `stringValue` wrappers).
+fn plain_value(value: &any_value::Value) -> serde_json::Value {
+    use base64::Engine as _;
+    let plain = |v: &AnyValue| {
+        v.value
+            .as_ref()
+            .map_or(serde_json::Value::Null, plain_value)
+    };
+    match value {
+        any_value::Value::StringValue(s) => serde_json::Value::String(s.clone()),
+        any_value::Value::BoolValue(b) => serde_json::Value::Bool(*b),
+        any_value::Value::IntValue(i) => serde_json::Value::from(*i),
+        any_value::Value::DoubleValue(d) => serde_json::Number::from_f64(*d)
+            .map_or(serde_json::Value::Null, serde_json::Value::Number),
+        any_value::Value::BytesValue(b) => {
+            serde_json::Value::String(base64::engine::general_purpose::STANDARD.encode(b))
+        }
+        any_value::Value::ArrayValue(a) => {
+            serde_json::Value::Array(a.values.iter().map(plain).collect())
+        }
+        any_value::Value::KvlistValue(kv) => serde_json::Value::Object(
+            kv.values
+                .iter()
+                .map(|kv| {
+                    (
+                        kv.key.clone(),
+                        kv.value.as_ref().map_or(serde_json::Value::Null, plain),
+                    )
+                })
+                .collect(),
+        ),
+        #[allow(unreachable_patterns)]
+        _ => serde_json::Value::Null,
+    }
+}
