@@ -16,6 +16,8 @@
 //! `on`/`ignoring`, `group_left`/`group_right`; number literals, `vector()`,
 //! `label_replace()`; `#` comments.
 //!
+//! [`Labels`] is the label set of a log line or series that evaluators share.
+//!
 //! Lexical rules worth knowing (they follow Loki): keywords and function names are
 //! case-insensitive, label names are `[a-zA-Z_][a-zA-Z0-9_]*` and case-sensitive; strings are
 //! double-quoted with Go escapes or backtick raw strings; a number directly followed by letters
@@ -46,6 +48,7 @@
 mod ast;
 mod display;
 mod error;
+mod labels;
 mod lexer;
 mod parser;
 mod units;
@@ -53,6 +56,7 @@ mod validate;
 
 pub use ast::*;
 pub use error::ParseError;
+pub use labels::Labels;
 pub use units::{format_bytes, format_duration, parse_bytes, parse_duration};
 
 /// Parses a LogQL query into its AST.
