@@ -3,6 +3,7 @@
 //! row number in a fast field).
 //!
 //! - [`schema`]: the fields and how each is tokenized; Loki label names.
+//! - [`labels`]: a row's labels under Loki's OpenTelemetry conventions.
 //! - [`build`]: the index of a block's rows, as one file.
 //! - [`bundle`]: that file's format (versioned) and a read-only Tantivy directory over it.
 //! - [`search`]: conditions on lines, labels, trace and span ids, resolved to row numbers.
@@ -13,6 +14,7 @@
 
 pub mod build;
 pub mod bundle;
+pub mod labels;
 pub mod schema;
 pub mod search;
 
@@ -21,6 +23,7 @@ mod tests;
 
 pub use build::build_log_index;
 pub use bundle::{BUNDLE_FORMAT_VERSION, BundleDirectory};
+pub use labels::{LabelKind, PROMOTED_RESOURCE_ATTRIBUTES, RowLabel, RowLabeler};
 pub use schema::loki_label_name;
 pub use search::{LineCondition, LogIndex, LogIndexQuery};
 

@@ -19,7 +19,7 @@ use super::bundle::BundleDirectory;
 use super::schema::{
     LONG_WORD_FLAG, LogFields, WORDS_TOKENIZER, fields_of, is_word_char, words_analyzer,
 };
-use crate::error::StorageResult;
+use crate::error::{StorageError, StorageResult};
 
 /// Conditions every returned row must (possibly) meet.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -207,6 +207,60 @@ impl LogIndex {
             1 => parts.pop().expect("one part"),
             _ => Box::new(BooleanQuery::intersection(parts)),
         }
+    }
+
+    /// The distinct label names of the block (sorted), read from the term dictionary by
+    /// skipping from one name to the next.
+    pub fn label_names(&self) -> StorageResult<Vec<String>> {
+        let searcher = self.reader.searcher();
+        let mut names = std::collections::BTreeSet::new();
+        for segment in searcher.segment_readers() {
+            let inverted = segment.inverted_index(self.fields.label)?;
+            let terms = inverted.terms();
+            let mut from: Vec<u8> = Vec::new();
+            loop {
+                let mut stream = terms
+                    .range()
+                    .ge(&from)
+                    .into_stream()
+                    .map_err(|e| StorageError::io("reading the label dictionary", e))?;
+                if !stream.advance() {
+                    break;
+                }
+                let key = stream.key();
+                let Some(split) = key.iter().position(|b| *b == b'=') else {
+                    break;
+                };
+                names.insert(String::from_utf8_lossy(&key[..split]).into_owned());
+                // Every `name=...` term sorts below `name>`.
+                from = key[..split].to_vec();
+                from.push(b'=' + 1);
+            }
+        }
+        Ok(names.into_iter().collect())
+    }
+
+    /// The distinct values of label `name` in the block (sorted), at most `limit`.
+    pub fn label_values(&self, name: &str, limit: usize) -> StorageResult<Vec<String>> {
+        let searcher = self.reader.searcher();
+        let prefix = format!("{name}=");
+        let mut end = format!("{name}").into_bytes();
+        end.push(b'=' + 1);
+        let mut values = std::collections::BTreeSet::new();
+        for segment in searcher.segment_readers() {
+            let inverted = segment.inverted_index(self.fields.label)?;
+            let mut stream = inverted
+                .terms()
+                .range()
+                .ge(prefix.as_bytes())
+                .lt(&end)
+                .into_stream()
+                .map_err(|e| StorageError::io("reading the label dictionary", e))?;
+            while stream.advance() && values.len() < limit {
+                values.insert(String::from_utf8_lossy(&stream.key()[prefix.len()..]).into_owned());
+            }
+        }
+        Ok(values.into_iter().collect())
     }
 
     /// The rows that may meet `query`, ascending.

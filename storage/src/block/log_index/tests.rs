@@ -143,6 +143,15 @@ fn lines_labels_ids_and_times_select_rows() {
     };
     assert!(rows(later).is_empty());
     assert_eq!(rows(LogIndexQuery::default()), vec![0, 1, 2, 3, 4]);
+    assert_eq!(
+        index.label_names().unwrap(),
+        vec!["http_route", "k8s_pod_name", "level", "service_name"]
+    );
+    assert_eq!(
+        index.label_values("level", 10).unwrap(),
+        vec!["debug", "error", "info", "warn"]
+    );
+    assert_eq!(index.label_values("service_name", 1).unwrap(), vec!["cart"]);
 }
 
 #[test]
