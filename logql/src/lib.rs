@@ -1,8 +1,10 @@
 //! `sightline-logql` owns the LogQL language (Grafana Loki's query language) for Sightline: a
 //! hand-written lexer, a recursive-descent parser that turns a query into an AST, the static
 //! validation Loki does while parsing (regexes compile, stream selectors select something,
-//! aggregations get the unwrap they need, ...), and a canonical printer (`Display`). It does not
-//! evaluate queries and depends on nothing else in the workspace.
+//! aggregations get the unwrap they need, ...), and a canonical printer (`Display`). Its
+//! [`pipeline`] runs log pipelines over one line at a time with Loki's semantics ([`Pipeline`];
+//! [`SampleExtractor`] for `| unwrap`), and its [`engine`] evaluates metric queries over samples
+//! the caller supplies (it does not read logs); it depends on nothing else in the workspace.
 //!
 //! Supported: stream selectors (`=`, `!=`, `=~`, `!~`); line filters (`|=`, `!=`, `|~`, `!~`,
 //! `|>`, `!>`) with `or` alternatives and `ip("...")`; the `json`, `logfmt` (with `--strict`,
@@ -47,16 +49,19 @@
 
 mod ast;
 mod display;
+pub mod engine;
 mod error;
 mod labels;
 mod lexer;
 mod parser;
+pub mod pipeline;
 mod units;
 mod validate;
 
 pub use ast::*;
 pub use error::ParseError;
 pub use labels::Labels;
+pub use pipeline::{LineLabels, Pipeline, PipelineError, SampleExtractor};
 pub use units::{format_bytes, format_duration, parse_bytes, parse_duration};
 
 /// Parses a LogQL query into its AST.
