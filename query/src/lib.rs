@@ -2,6 +2,8 @@
 //!
 //! - [`tempo`]: Grafana Tempo's API (trace by id, search, tags, TraceQL metrics, echo, buildinfo).
 //! - [`jaeger`]: Jaeger's v1 and v3 query APIs under `/jaeger`.
+//! - [`loki`]: Grafana Loki's query API (LogQL) under `/loki/api/v1`.
+//! - [`logs`]: scanning log lines from heads and blocks through the full-text index.
 //! - [`search`]: the TraceQL search engine; [`traceql_metrics`]: TraceQL metrics over it.
 //! - [`tags`]: tag name and value discovery.
 //! - [`service_map`]: the service map, read from the metrics derived at ingest.
@@ -13,6 +15,8 @@
 mod contract_tests;
 pub mod error;
 pub mod jaeger;
+pub mod logs;
+pub mod loki;
 pub mod params;
 pub mod search;
 pub mod service_map;
@@ -49,6 +53,7 @@ impl QueryState {
 pub fn router(state: QueryState) -> Router {
     tempo::routes()
         .merge(jaeger::routes())
+        .merge(loki::routes())
         .merge(ui::routes())
         .with_state(state)
 }

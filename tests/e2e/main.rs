@@ -6,6 +6,7 @@ mod cli;
 mod crash;
 mod examples;
 mod harness;
+mod log_apis;
 mod otlp_grpc;
 mod otlp_http;
 mod sdk_clients;

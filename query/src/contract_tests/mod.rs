@@ -8,6 +8,9 @@
 //!   [`tempo_metrics`]: TraceQL metrics.
 //! - [`jaeger`]: Jaeger v1 (`/jaeger/api/*`); [`jaeger_search`]: its trace search;
 //!   [`jaeger_v3`]: Jaeger API v3.
+//! - [`loki`]: Loki's log queries, labels and series; [`loki_metrics`]: its metric queries
+//!   (over the logs dataset of [`crate::logs::tests`]).
+//! - [`ui_logs`]: the native log search, histogram, facets and trace logs.
 //! - [`ui`]: the native UI API (service map, waterfall) and `/jaeger/api/dependencies`, which
 //!   read the metrics derived at ingest by the collector.
 //! - [`tenancy`]: every endpoint over an empty store, and `X-Scope-OrgID` with multi-tenancy on.
@@ -15,12 +18,15 @@
 mod jaeger;
 mod jaeger_search;
 mod jaeger_v3;
+mod loki;
+mod loki_metrics;
 mod tempo;
 mod tempo_metrics;
 mod tempo_search;
 mod tempo_tags;
 mod tenancy;
 mod ui;
+mod ui_logs;
 
 use axum::Router;
 use axum::body::Body;
@@ -85,6 +91,13 @@ impl Env {
     pub async fn with_dataset() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = store_with_dataset(dir.path()).await;
+        Self::over(store, dir)
+    }
+
+    /// The logs dataset ([`crate::logs::tests::log_dataset`]) in the heads.
+    pub async fn with_logs() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::logs::tests::store_with_logs(dir.path()).await;
         Self::over(store, dir)
     }
 
@@ -171,6 +184,27 @@ impl Env {
     pub async fn get_protobuf(&self, uri: &str) -> Reply {
         let request = Request::get(uri)
             .header(ACCEPT, "application/protobuf")
+            .body(Body::empty())
+            .unwrap();
+        self.request(request).await
+    }
+
+    pub async fn post_form(&self, uri: &str, form: &[(&str, &str)]) -> Reply {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(uri)
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.request(request).await
+    }
+
+    pub async fn get_with_header(&self, uri: &str, name: &str, value: &str) -> Reply {
+        let request = Request::get(uri)
+            .header(name, value)
             .body(Body::empty())
             .unwrap();
         self.request(request).await

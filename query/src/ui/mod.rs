@@ -3,8 +3,10 @@
 //! - `GET /api/ui/service-map`: nodes and edges with their stats for a time range, optionally
 //!   around one service;
 //! - `GET /api/ui/traces/{id}/waterfall`: a window of a (possibly huge) trace in display order
-//!   ([`waterfall`]).
+//!   ([`waterfall`]);
+//! - log search, histogram, facets and the logs of a trace ([`logs`]).
 
+pub mod logs;
 pub mod waterfall;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -25,6 +27,10 @@ use crate::service_map::{Latency, ServiceMap, read_service_map};
 pub fn routes() -> Router<QueryState> {
     Router::new()
         .route("/api/ui/service-map", get(service_map))
+        .route("/api/ui/logs/search", get(logs::search_handler))
+        .route("/api/ui/logs/histogram", get(logs::histogram_handler))
+        .route("/api/ui/logs/facets", get(logs::facets_handler))
+        .route("/api/ui/traces/{id}/logs", get(logs::trace_logs_handler))
         .route(
             "/api/ui/traces/{id}/waterfall",
             get(waterfall::waterfall_handler).post(waterfall::waterfall_handler),

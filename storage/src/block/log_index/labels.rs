@@ -37,6 +37,15 @@ pub const PROMOTED_RESOURCE_ATTRIBUTES: [&str; 18] = [
     "service.namespace",
 ];
 
+/// Whether `name` (a Loki label name) is a stream label rather than structured metadata.
+pub fn is_stream_label(name: &str) -> bool {
+    name == "service_name"
+        || name == "level"
+        || PROMOTED_RESOURCE_ATTRIBUTES
+            .iter()
+            .any(|key| loki_label_name(key) == name)
+}
+
 /// Whether a label identifies the stream or rides along with each line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LabelKind {

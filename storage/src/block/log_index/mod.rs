@@ -23,7 +23,7 @@ mod tests;
 
 pub use build::build_log_index;
 pub use bundle::{BUNDLE_FORMAT_VERSION, BundleDirectory};
-pub use labels::{LabelKind, PROMOTED_RESOURCE_ATTRIBUTES, RowLabel, RowLabeler};
+pub use labels::{LabelKind, PROMOTED_RESOURCE_ATTRIBUTES, RowLabel, RowLabeler, is_stream_label};
 pub use schema::loki_label_name;
 pub use search::{LineCondition, LogIndex, LogIndexQuery};
 

@@ -26,6 +26,9 @@ use crate::error::{StorageError, StorageResult};
 pub struct LogIndexQuery {
     /// Substrings the line contains (case-sensitive).
     pub line_contains: Vec<String>,
+    /// Words the line contains, ignoring case (a whole word; `prefix*` for a word starting
+    /// with `prefix`). For free-text search.
+    pub words_any_case: Vec<String>,
     /// Labels with exactly this value (`name`, `value`; Loki names).
     pub label_equals: Vec<(String, String)>,
     /// Labels whose value fully matches a regex (`name`, regex).
@@ -169,6 +172,28 @@ impl LogIndex {
         Some(Box::new(BooleanQuery::union(vec![words, long])))
     }
 
+    fn any_case_word_query(&self, word: &str) -> Option<Box<dyn Query>> {
+        let (stem, prefix) = match word.strip_suffix('*') {
+            Some(stem) => (stem, true),
+            None => (word, false),
+        };
+        if stem.is_empty() {
+            return None;
+        }
+        let pattern = format!(
+            "(?i){}{}",
+            regex::escape(stem),
+            if prefix { ".*" } else { "" }
+        );
+        let words: Box<dyn Query> =
+            Box::new(RegexQuery::from_pattern(&pattern, self.fields.body).ok()?);
+        let long: Box<dyn Query> = Box::new(TermQuery::new(
+            Term::from_field_text(self.fields.flags, LONG_WORD_FLAG),
+            IndexRecordOption::Basic,
+        ));
+        Some(Box::new(BooleanQuery::union(vec![words, long])))
+    }
+
     fn query(&self, query: &LogIndexQuery) -> Box<dyn Query> {
         let fields = &self.fields;
         let term = |field, text: &str| -> Box<dyn Query> {
@@ -180,6 +205,9 @@ impl LogIndex {
         let mut parts: Vec<Box<dyn Query>> = Vec::new();
         for needle in &query.line_contains {
             parts.extend(self.line_query(needle));
+        }
+        for word in &query.words_any_case {
+            parts.extend(self.any_case_word_query(word));
         }
         for (name, value) in &query.label_equals {
             parts.push(term(fields.label, &format!("{name}={value}")));
@@ -244,7 +272,7 @@ impl LogIndex {
     pub fn label_values(&self, name: &str, limit: usize) -> StorageResult<Vec<String>> {
         let searcher = self.reader.searcher();
         let prefix = format!("{name}=");
-        let mut end = format!("{name}").into_bytes();
+        let mut end = name.as_bytes().to_vec();
         end.push(b'=' + 1);
         let mut values = std::collections::BTreeSet::new();
         for segment in searcher.segment_readers() {

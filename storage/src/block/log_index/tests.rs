@@ -110,6 +110,13 @@ fn lines_labels_ids_and_times_select_rows() {
     assert_eq!(rows(line("\"user\":\"u-42\"")), vec![2, 4]);
     assert_eq!(rows(line("nothing like this")), vec![4]);
     assert_eq!(rows(line("xxxxxxxx")), vec![4]);
+    let any_case = |word: &str| LogIndexQuery {
+        words_any_case: vec![word.into()],
+        ..Default::default()
+    };
+    assert_eq!(rows(any_case("DECLINED")), vec![0, 4]);
+    assert_eq!(rows(any_case("Conn*")), vec![1, 4]);
+    assert_eq!(rows(any_case("onnection")), vec![4]);
     let label = |name: &str, value: &str| LogIndexQuery {
         label_equals: vec![(name.into(), value.into())],
         ..Default::default()
