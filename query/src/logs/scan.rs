@@ -8,6 +8,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
+use arrow::array::Array;
 use sightline_storage::block::log_index::{LogIndexQuery, RowLabeler};
 use sightline_storage::blocklist::BlockHandle;
 use sightline_storage::rows::logs::LogColumns;
@@ -89,6 +90,9 @@ fn visit_batch(
     let columns = LogColumns::new(batch)?;
     for row in rows {
         stats.rows_read += 1;
+        if !may_match(&columns, row, conditions) {
+            continue;
+        }
         let line = LogLine::read(&columns, row, labeler)?;
         stats.bytes_read += line.line.len() as u64;
         if matches_conditions(&line, conditions) {
@@ -97,6 +101,34 @@ fn visit_batch(
         }
     }
     Ok(())
+}
+
+/// A cheap look at a row's raw columns before it is decoded: `false` only when the row cannot
+/// meet `conditions` (its time, its string body, its trace or span id rule it out).
+fn may_match(columns: &LogColumns<'_>, row: usize, conditions: &LogIndexQuery) -> bool {
+    let time = columns.time.value(row);
+    if let Some((start, end)) = conditions.time_range
+        && time != 0
+        && (time < start || time > end)
+    {
+        return false;
+    }
+    if !conditions.line_contains.is_empty() && columns.body_str.is_valid(row) {
+        let body = columns.body_str.value(row);
+        if !conditions
+            .line_contains
+            .iter()
+            .all(|n| body.contains(n.as_str()))
+        {
+            return false;
+        }
+    }
+    let id_matches = |id: &Option<String>, array: &arrow::array::FixedSizeBinaryArray| {
+        id.as_ref()
+            .is_none_or(|id| array.is_valid(row) && hex::encode(array.value(row)) == *id)
+    };
+    id_matches(&conditions.trace_id, columns.trace_id)
+        && id_matches(&conditions.span_id, columns.span_id)
 }
 
 async fn scan_block(

@@ -234,7 +234,8 @@ pub struct LogColumns<'a> {
     flags: &'a UInt32Array,
     /// `trace_id`.
     pub trace_id: &'a FixedSizeBinaryArray,
-    span_id: &'a FixedSizeBinaryArray,
+    /// `span_id`.
+    pub span_id: &'a FixedSizeBinaryArray,
     event_name: &'a StringArray,
     /// Service name, resource and scope.
     pub envelope: EnvelopeColumns<'a>,
