@@ -141,9 +141,15 @@ impl LogIndex {
 
     fn line_query(&self, needle: &str) -> Option<Box<dyn Query>> {
         let body = self.fields.body;
-        let conditions = line_conditions(needle);
+        let mut conditions = line_conditions(needle);
         if conditions.is_empty() {
             return None;
+        }
+        // Suffix and infix conditions scan the whole term dictionary; when the needle also
+        // yields a whole word or a prefix, those alone narrow the rows enough (the caller
+        // checks every row exactly anyway).
+        if conditions.iter().any(LineCondition::is_cheap) {
+            conditions.retain(LineCondition::is_cheap);
         }
         let mut parts: Vec<Box<dyn Query>> = Vec::new();
         for condition in conditions {
