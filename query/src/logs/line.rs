@@ -87,45 +87,74 @@ impl LogLine {
     }
 }
 
-/// Whether `line` meets every condition of `query` exactly (line substrings, label values and
-/// patterns, ids, time). Label patterns that do not compile never match.
-pub fn matches_conditions(line: &LogLine, query: &LogIndexQuery) -> bool {
-    if let Some((start, end)) = query.time_range
-        && (line.time < start || line.time > end)
-    {
-        return false;
-    }
-    if !query
-        .line_contains
-        .iter()
-        .all(|n| line.line.contains(n.as_str()))
-    {
-        return false;
-    }
-    if !query
-        .label_equals
-        .iter()
-        .all(|(name, value)| line.label(name).unwrap_or("") == value)
-    {
-        return false;
-    }
-    for (name, pattern) in &query.label_matches {
-        let Ok(regex) = regex::Regex::new(&format!("^(?:{pattern})$")) else {
-            return false;
-        };
-        if !regex.is_match(line.label(name).unwrap_or("")) {
-            return false;
+/// The conditions of a [`LogIndexQuery`], compiled once per scan, checked exactly on lines.
+pub struct LineConditions<'a> {
+    query: &'a LogIndexQuery,
+    /// `label_matches`, compiled (anchored); `None` when the pattern does not compile (then
+    /// nothing matches).
+    label_regexes: Vec<(&'a str, Option<regex::Regex>)>,
+}
+
+impl<'a> LineConditions<'a> {
+    /// Compiles `query`'s label patterns.
+    pub fn new(query: &'a LogIndexQuery) -> Self {
+        let label_regexes = query
+            .label_matches
+            .iter()
+            .map(|(name, pattern)| {
+                (
+                    name.as_str(),
+                    regex::Regex::new(&format!("^(?:{pattern})$")).ok(),
+                )
+            })
+            .collect();
+        Self {
+            query,
+            label_regexes,
         }
     }
-    if let Some(id) = &query.trace_id
-        && line.trace_id.map(hex::encode).as_deref() != Some(id.as_str())
-    {
-        return false;
+
+    /// Whether `line` meets every condition exactly (line substrings, label values and
+    /// patterns, ids, time).
+    pub fn matches(&self, line: &LogLine) -> bool {
+        let query = self.query;
+        if let Some((start, end)) = query.time_range
+            && (line.time < start || line.time > end)
+        {
+            return false;
+        }
+        if !query
+            .line_contains
+            .iter()
+            .all(|n| line.line.contains(n.as_str()))
+        {
+            return false;
+        }
+        if !query
+            .label_equals
+            .iter()
+            .all(|(name, value)| line.label(name).unwrap_or("") == value)
+        {
+            return false;
+        }
+        let labels_match = self.label_regexes.iter().all(|(name, regex)| {
+            regex
+                .as_ref()
+                .is_some_and(|re| re.is_match(line.label(name).unwrap_or("")))
+        });
+        if !labels_match {
+            return false;
+        }
+        if let Some(id) = &query.trace_id
+            && line.trace_id.map(hex::encode).as_deref() != Some(id.as_str())
+        {
+            return false;
+        }
+        if let Some(id) = &query.span_id
+            && line.span_id.map(hex::encode).as_deref() != Some(id.as_str())
+        {
+            return false;
+        }
+        true
     }
-    if let Some(id) = &query.span_id
-        && line.span_id.map(hex::encode).as_deref() != Some(id.as_str())
-    {
-        return false;
-    }
-    true
 }

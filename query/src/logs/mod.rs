@@ -18,7 +18,7 @@ pub mod select;
 #[cfg(test)]
 pub(crate) mod tests;
 
-pub use line::{LogLine, matches_conditions};
+pub use line::{LineConditions, LogLine};
 pub use query::{LogEntry, LogQuery, run_log_query};
 pub use scan::{Direction, LogScan, ScanStats, scan_logs};
 pub use select::{StreamSelector, pushdown};

@@ -5,6 +5,7 @@
 //! The consumer sees lines of one part at a time, in no particular order within a part, and can
 //! stop the scan once it knows no older (or newer) part can change its answer.
 
+use std::cmp::Reverse;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use sightline_storage::blocklist::BlockHandle;
 use sightline_storage::rows::logs::LogColumns;
 use sightline_storage::{RowBatch, Signal, StorageResult, TelemetryStore, TenantId};
 
-use super::line::{LogLine, matches_conditions};
+use super::line::{LineConditions, LogLine};
 
 /// Scan order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -79,28 +80,95 @@ fn runs(rows: &[u32]) -> Vec<Range<u64>> {
     out
 }
 
-fn visit_batch(
-    batch: &arrow::record_batch::RecordBatch,
-    rows: impl Iterator<Item = usize>,
-    conditions: &LogIndexQuery,
-    labeler: &mut RowLabeler,
-    stats: &mut ScanStats,
-    visit: &mut dyn FnMut(LogLine),
-) -> StorageResult<()> {
-    let columns = LogColumns::new(batch)?;
-    for row in rows {
-        stats.rows_read += 1;
-        if !may_match(&columns, row, conditions) {
-            continue;
+/// Rows of a block read per chunk grow from this (so a query needing a few lines reads few)
+/// to [`MAX_CHUNK_ROWS`] (so a query reading everything does so in large reads).
+const FIRST_CHUNK_ROWS: usize = 1024;
+const MAX_CHUNK_ROWS: usize = 128 * 1024;
+
+/// One scan's state: the conditions (compiled), the labeler's cache, the counters.
+struct Scanner<'a> {
+    conditions: &'a LogIndexQuery,
+    exact: LineConditions<'a>,
+    labeler: RowLabeler,
+    stats: ScanStats,
+}
+
+impl Scanner<'_> {
+    fn visit_batch(
+        &mut self,
+        batch: &arrow::record_batch::RecordBatch,
+        visit: &mut dyn FnMut(LogLine),
+    ) -> StorageResult<()> {
+        let columns = LogColumns::new(batch)?;
+        for row in 0..batch.num_rows() {
+            self.stats.rows_read += 1;
+            if !may_match(&columns, row, self.conditions) {
+                continue;
+            }
+            let line = LogLine::read(&columns, row, &mut self.labeler)?;
+            self.stats.bytes_read += line.line.len() as u64;
+            if self.exact.matches(&line) {
+                self.stats.lines += 1;
+                visit(line);
+            }
         }
-        let line = LogLine::read(&columns, row, labeler)?;
-        stats.bytes_read += line.line.len() as u64;
-        if matches_conditions(&line, conditions) {
-            stats.lines += 1;
-            visit(line);
-        }
+        Ok(())
     }
-    Ok(())
+
+    /// Reads a block's candidate rows (all rows without an index) in chunks, in the scan's
+    /// time order; before each chunk `stop(min, max)` over its times may end the block.
+    async fn scan_block(
+        &mut self,
+        block: &BlockHandle,
+        direction: Direction,
+        stop: &mut dyn FnMut(u64, u64) -> bool,
+        visit: &mut dyn FnMut(LogLine),
+    ) -> StorageResult<()> {
+        let Some(index) = block.log_index().await? else {
+            let all: Vec<Range<u64>> = std::iter::once(0..block.meta.rows).collect();
+            self.stats.blocks_read += 1;
+            return self.read_ranges(block, &all, visit).await;
+        };
+        let mut candidates = index.rows_and_times(self.conditions)?;
+        if candidates.is_empty() {
+            return Ok(());
+        }
+        self.stats.blocks_read += 1;
+        match direction {
+            Direction::Backward => candidates.sort_unstable_by_key(|&(row, t)| (Reverse(t), row)),
+            Direction::Forward => candidates.sort_unstable_by_key(|&(row, t)| (t, row)),
+        }
+        let mut chunk_rows = FIRST_CHUNK_ROWS;
+        let mut rest = candidates.as_slice();
+        while !rest.is_empty() {
+            let (chunk, after) = rest.split_at(chunk_rows.min(rest.len()));
+            rest = after;
+            chunk_rows = (chunk_rows * 4).min(MAX_CHUNK_ROWS);
+            let min = chunk.iter().map(|c| c.1).min().unwrap_or(0);
+            let max = chunk.iter().map(|c| c.1).max().unwrap_or(0);
+            if stop(min, max) {
+                break;
+            }
+            let mut rows: Vec<u32> = chunk.iter().map(|c| c.0).collect();
+            rows.sort_unstable();
+            self.read_ranges(block, &runs(&rows), visit).await?;
+        }
+        Ok(())
+    }
+
+    async fn read_ranges(
+        &mut self,
+        block: &BlockHandle,
+        ranges: &[Range<u64>],
+        visit: &mut dyn FnMut(LogLine),
+    ) -> StorageResult<()> {
+        let names = block.reader().column_names().await?;
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        for batch in block.reader().read_ranges(ranges, &names).await? {
+            self.visit_batch(&batch, visit)?;
+        }
+        Ok(())
+    }
 }
 
 /// A cheap look at a row's raw columns before it is decoded: `false` only when the row cannot
@@ -131,39 +199,10 @@ fn may_match(columns: &LogColumns<'_>, row: usize, conditions: &LogIndexQuery) -
         && id_matches(&conditions.span_id, columns.span_id)
 }
 
-async fn scan_block(
-    block: &BlockHandle,
-    conditions: &LogIndexQuery,
-    labeler: &mut RowLabeler,
-    stats: &mut ScanStats,
-    visit: &mut dyn FnMut(LogLine),
-) -> StorageResult<()> {
-    let ranges = match block.log_index().await? {
-        Some(index) => runs(&index.rows(conditions)?),
-        None => std::iter::once(0..block.meta.rows).collect(),
-    };
-    if ranges.is_empty() {
-        return Ok(());
-    }
-    stats.blocks_read += 1;
-    let names = block.reader().column_names().await?;
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    for batch in block.reader().read_ranges(&ranges, &names).await? {
-        visit_batch(
-            &batch,
-            0..batch.num_rows(),
-            conditions,
-            labeler,
-            stats,
-            visit,
-        )?;
-    }
-    Ok(())
-}
-
-/// Scans the lines of `tenant` meeting `scan.conditions`, part by part. Before each part,
-/// `stop(part_min_time, part_max_time)` says whether the consumer needs no more; `visit` gets
-/// every line. Call from a blocking thread: block reads run on `runtime`.
+/// Scans the lines of `tenant` meeting `scan.conditions`, part by part and, within a block,
+/// chunk by chunk. Before each part or chunk, `stop(min_time, max_time)` says whether the
+/// consumer needs no more lines of it; `visit` gets every line. Call from a blocking thread:
+/// block reads run on `runtime`.
 pub fn scan_logs(
     store: &TelemetryStore,
     tenant: &TenantId,
@@ -183,11 +222,15 @@ pub fn scan_logs(
         parts.push(Part::Heads(heads));
     }
     match scan.direction {
-        Direction::Backward => parts.sort_by_key(|p| std::cmp::Reverse(p.span().1)),
+        Direction::Backward => parts.sort_by_key(|p| Reverse(p.span().1)),
         Direction::Forward => parts.sort_by_key(|p| p.span().0),
     }
-    let mut stats = ScanStats::default();
-    let mut labeler = RowLabeler::default();
+    let mut scanner = Scanner {
+        conditions: &scan.conditions,
+        exact: LineConditions::new(&scan.conditions),
+        labeler: RowLabeler::default(),
+        stats: ScanStats::default(),
+    };
     for part in parts {
         let (min, max) = part.span();
         if stop(min, max) {
@@ -196,27 +239,15 @@ pub fn scan_logs(
         match part {
             Part::Heads(batches) => {
                 for batch in batches {
-                    let rows = 0..batch.batch.num_rows();
-                    visit_batch(
-                        &batch.batch,
-                        rows,
-                        &scan.conditions,
-                        &mut labeler,
-                        &mut stats,
-                        visit,
-                    )?;
+                    scanner.visit_batch(&batch.batch, visit)?;
                 }
             }
-            Part::Block(block) => runtime.block_on(scan_block(
-                &block,
-                &scan.conditions,
-                &mut labeler,
-                &mut stats,
-                visit,
-            ))?,
+            Part::Block(block) => {
+                runtime.block_on(scanner.scan_block(&block, scan.direction, stop, visit))?
+            }
         }
     }
-    Ok(stats)
+    Ok(scanner.stats)
 }
 
 #[cfg(test)]

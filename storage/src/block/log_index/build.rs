@@ -2,6 +2,7 @@
 
 use arrow::record_batch::RecordBatch;
 use tantivy::directory::RamDirectory;
+use tantivy::store::Compressor;
 use tantivy::{Index, IndexSettings, IndexWriter, TantivyDocument};
 
 use super::bundle::{CollectingDirectory, write_bundle};
@@ -58,9 +59,6 @@ fn document(
     if !record.trace_id.is_empty() {
         doc.add_text(fields.trace_id, hex::encode(&record.trace_id));
     }
-    if !record.span_id.is_empty() {
-        doc.add_text(fields.span_id, hex::encode(&record.span_id));
-    }
     doc.add_u64(fields.time, record_time(&record));
     doc.add_u64(fields.row, row as u64);
     Ok(doc)
@@ -71,7 +69,11 @@ fn document(
 pub fn build_log_index(batch: &RecordBatch) -> StorageResult<Vec<u8>> {
     let (schema, fields) = log_schema();
     let ram = RamDirectory::create();
-    let index = Index::create(ram.clone(), schema, IndexSettings::default())?;
+    let settings = IndexSettings {
+        docstore_compression: Compressor::Lz4,
+        ..IndexSettings::default()
+    };
+    let index = Index::create(ram.clone(), schema, settings)?;
     index
         .tokenizers()
         .register(WORDS_TOKENIZER, words_analyzer());

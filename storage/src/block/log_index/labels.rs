@@ -86,6 +86,9 @@ fn attribute_labels(attributes: &[KeyValue], resource: bool, out: &mut Vec<RowLa
 #[derive(Default)]
 pub struct RowLabeler {
     resources: HashMap<Vec<u8>, Arc<Vec<RowLabel>>>,
+    /// The last resource seen: consecutive rows usually share it, and comparing bytes is
+    /// cheaper than hashing them.
+    last: Option<(Vec<u8>, Arc<Vec<RowLabel>>)>,
 }
 
 impl RowLabeler {
@@ -99,23 +102,11 @@ impl RowLabeler {
         severity_number: i32,
         attributes: &[KeyValue],
     ) -> StorageResult<Vec<RowLabel>> {
-        let resource = match self.resources.get(resource_blob) {
-            Some(labels) => Arc::clone(labels),
-            None => {
-                let mut labels = Vec::new();
-                if let Some(resource) = decode_resource(resource_blob)?.resource {
-                    attribute_labels(&resource.attributes, true, &mut labels);
-                }
-                if !labels.iter().any(|l| l.name == "service_name") {
-                    labels.push(RowLabel {
-                        name: "service_name".into(),
-                        value: service_name.to_string(),
-                        kind: LabelKind::Stream,
-                    });
-                }
-                let labels = Arc::new(labels);
-                self.resources
-                    .insert(resource_blob.to_vec(), Arc::clone(&labels));
+        let resource = match &self.last {
+            Some((blob, labels)) if blob.as_slice() == resource_blob => Arc::clone(labels),
+            _ => {
+                let labels = self.resource_labels(resource_blob, service_name)?;
+                self.last = Some((resource_blob.to_vec(), Arc::clone(&labels)));
                 labels
             }
         };
@@ -128,5 +119,31 @@ impl RowLabeler {
         });
         attribute_labels(attributes, false, &mut out);
         Ok(out)
+    }
+
+    /// The labels of a resource, decoded once per distinct resource.
+    fn resource_labels(
+        &mut self,
+        resource_blob: &[u8],
+        service_name: &str,
+    ) -> StorageResult<Arc<Vec<RowLabel>>> {
+        if let Some(labels) = self.resources.get(resource_blob) {
+            return Ok(Arc::clone(labels));
+        }
+        let mut labels = Vec::new();
+        if let Some(resource) = decode_resource(resource_blob)?.resource {
+            attribute_labels(&resource.attributes, true, &mut labels);
+        }
+        if !labels.iter().any(|l| l.name == "service_name") {
+            labels.push(RowLabel {
+                name: "service_name".into(),
+                value: service_name.to_string(),
+                kind: LabelKind::Stream,
+            });
+        }
+        let labels = Arc::new(labels);
+        self.resources
+            .insert(resource_blob.to_vec(), Arc::clone(&labels));
+        Ok(labels)
     }
 }

@@ -5,12 +5,17 @@
 //!   such words are not indexed.
 //! - `label`: `name=value` for every label a line has: `service_name`, `level` (the severity
 //!   text, or the severity number's name), every resource and log attribute under its Loki name.
-//! - `trace_id`, `span_id`: lower-case hex.
-//! - `time`: unix nanoseconds, indexed and fast; `row`: the Parquet row, fast.
+//! - `trace_id`: lower-case hex.
+//! - `span_id`: in the schema but not indexed (unique per line, it would double the index; a
+//!   span's lines are found through its trace id, then checked exactly).
+//! - `time`: unix nanoseconds, a fast field (range filters read it column-wise);
+//!   `row`: the Parquet row, fast.
+//!
+//! No field stores fieldnorms (nothing is scored) and no document stores fields. Indexes of
+//! blocks written before this layout also index `time` and `span_id`; readers look at the
+//! stored schema ([`span_ids_indexed`]) rather than assume.
 
-use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
-};
+use tantivy::schema::{FAST, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::{SimpleTokenizer, TextAnalyzer};
 
 /// The tokenizer of `body`.
@@ -41,24 +46,40 @@ pub struct LogFields {
     pub row: Field,
 }
 
+/// Options of an untokenized, unscored text field (doc ids only).
+fn raw_terms() -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_index_option(IndexRecordOption::Basic)
+            .set_fieldnorms(false),
+    )
+}
+
 /// The schema and its fields.
 pub fn log_schema() -> (Schema, LogFields) {
     let mut builder = Schema::builder();
     let words = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer(WORDS_TOKENIZER)
-            .set_index_option(IndexRecordOption::Basic),
+            .set_index_option(IndexRecordOption::Basic)
+            .set_fieldnorms(false),
     );
     let fields = LogFields {
         body: builder.add_text_field("body", words),
-        label: builder.add_text_field("label", STRING),
-        trace_id: builder.add_text_field("trace_id", STRING),
-        span_id: builder.add_text_field("span_id", STRING),
-        flags: builder.add_text_field("flags", STRING),
-        time: builder.add_u64_field("time", INDEXED | FAST),
+        label: builder.add_text_field("label", raw_terms()),
+        trace_id: builder.add_text_field("trace_id", raw_terms()),
+        span_id: builder.add_text_field("span_id", TextOptions::default()),
+        flags: builder.add_text_field("flags", raw_terms()),
+        time: builder.add_u64_field("time", FAST),
         row: builder.add_u64_field("row", FAST),
     };
     (builder.build(), fields)
+}
+
+/// Whether an index's `span_id` field is indexed (it is in indexes of older blocks).
+pub fn span_ids_indexed(schema: &Schema, fields: &LogFields) -> bool {
+    schema.get_field_entry(fields.span_id).is_indexed()
 }
 
 /// The fields of a schema built by [`log_schema`].
@@ -135,5 +156,26 @@ mod tests {
         assert_eq!(level_of("ERROR", 17), "error");
         assert_eq!(level_of("", 10), "info");
         assert_eq!(level_of("", 0), "unknown");
+    }
+}
+
+#[cfg(test)]
+mod golden {
+    use super::*;
+
+    /// The index schema is part of the on-disk format: a change shows up here, and readers must
+    /// keep handling the layouts already written (see [`span_ids_indexed`]).
+    #[test]
+    fn schema_matches_the_golden_file() {
+        let (schema, fields) = log_schema();
+        let json = serde_json::to_vec_pretty(&schema).unwrap();
+        let golden = crate::test_fixtures::golden_file("log-index-schema-v2.json", || json.clone());
+        assert_eq!(
+            String::from_utf8(json).unwrap(),
+            String::from_utf8(golden).unwrap()
+        );
+        assert!(!span_ids_indexed(&schema, &fields));
+        assert!(!schema.get_field_entry(fields.time).is_indexed());
+        assert!(schema.get_field_entry(fields.time).is_fast());
     }
 }

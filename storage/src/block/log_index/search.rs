@@ -17,7 +17,8 @@ use tantivy::{DocId, Index, IndexReader, ReloadPolicy, Score, Term};
 
 use super::bundle::BundleDirectory;
 use super::schema::{
-    LONG_WORD_FLAG, LogFields, WORDS_TOKENIZER, fields_of, is_word_char, words_analyzer,
+    LONG_WORD_FLAG, LogFields, WORDS_TOKENIZER, fields_of, is_word_char, span_ids_indexed,
+    words_analyzer,
 };
 use crate::error::{StorageError, StorageResult};
 
@@ -103,6 +104,8 @@ pub struct LogIndex {
     reader: IndexReader,
     fields: LogFields,
     docs: u64,
+    /// Whether span ids are indexed (only in indexes of older blocks).
+    span_ids_indexed: bool,
 }
 
 impl std::fmt::Debug for LogIndex {
@@ -121,7 +124,9 @@ impl LogIndex {
         index
             .tokenizers()
             .register(WORDS_TOKENIZER, words_analyzer());
-        let fields = fields_of(&index.schema())?;
+        let schema = index.schema();
+        let fields = fields_of(&schema)?;
+        let span_ids_indexed = span_ids_indexed(&schema, &fields);
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -131,6 +136,7 @@ impl LogIndex {
             reader,
             fields,
             docs,
+            span_ids_indexed,
         })
     }
 
@@ -227,7 +233,9 @@ impl LogIndex {
         if let Some(id) = &query.trace_id {
             parts.push(term(fields.trace_id, id));
         }
-        if let Some(id) = &query.span_id {
+        if let Some(id) = &query.span_id
+            && self.span_ids_indexed
+        {
             parts.push(term(fields.span_id, id));
         }
         if let Some((start, end)) = query.time_range {
@@ -299,6 +307,16 @@ impl LogIndex {
 
     /// The rows that may meet `query`, ascending.
     pub fn rows(&self, query: &LogIndexQuery) -> StorageResult<Vec<u32>> {
+        Ok(self
+            .rows_and_times(query)?
+            .into_iter()
+            .map(|(row, _)| row)
+            .collect())
+    }
+
+    /// The rows that may meet `query` with their record times (from the `time` fast field),
+    /// by ascending row.
+    pub fn rows_and_times(&self, query: &LogIndexQuery) -> StorageResult<Vec<(u32, u64)>> {
         let searcher = self.reader.searcher();
         let mut rows = searcher.search(&*self.query(query), &RowCollector)?;
         rows.sort_unstable();
@@ -306,16 +324,17 @@ impl LogIndex {
     }
 }
 
-/// Collects the `row` fast field of every matching document.
+/// Collects the `row` and `time` fast fields of every matching document.
 struct RowCollector;
 
 struct RowSegmentCollector {
     rows: Column<u64>,
-    found: Vec<u32>,
+    times: Column<u64>,
+    found: Vec<(u32, u64)>,
 }
 
 impl Collector for RowCollector {
-    type Fruit = Vec<u32>;
+    type Fruit = Vec<(u32, u64)>;
     type Child = RowSegmentCollector;
 
     fn for_segment(
@@ -325,6 +344,7 @@ impl Collector for RowCollector {
     ) -> tantivy::Result<RowSegmentCollector> {
         Ok(RowSegmentCollector {
             rows: segment.fast_fields().u64("row")?,
+            times: segment.fast_fields().u64("time")?,
             found: Vec::new(),
         })
     }
@@ -333,21 +353,22 @@ impl Collector for RowCollector {
         false
     }
 
-    fn merge_fruits(&self, fruits: Vec<Vec<u32>>) -> tantivy::Result<Vec<u32>> {
+    fn merge_fruits(&self, fruits: Vec<Vec<(u32, u64)>>) -> tantivy::Result<Vec<(u32, u64)>> {
         Ok(fruits.into_iter().flatten().collect())
     }
 }
 
 impl SegmentCollector for RowSegmentCollector {
-    type Fruit = Vec<u32>;
+    type Fruit = Vec<(u32, u64)>;
 
     fn collect(&mut self, doc: DocId, _score: Score) {
         if let Some(row) = self.rows.first(doc) {
-            self.found.push(row as u32);
+            let time = self.times.first(doc).unwrap_or(0);
+            self.found.push((row as u32, time));
         }
     }
 
-    fn harvest(self) -> Vec<u32> {
+    fn harvest(self) -> Vec<(u32, u64)> {
         self.found
     }
 }
