@@ -45,6 +45,29 @@ impl LogLine {
         })
     }
 
+    /// Reads row `row` with its stream labels only (no attributes decoded, no structured
+    /// metadata), for queries that need nothing else.
+    pub fn read_light(
+        columns: &LogColumns<'_>,
+        row: usize,
+        labeler: &mut RowLabeler,
+    ) -> StorageResult<Self> {
+        let (severity_text, severity_number) = columns.severity(row);
+        let labels = labeler.stream_labels(
+            columns.envelope.resource_blob(row),
+            columns.envelope.service_name.value(row),
+            severity_text,
+            severity_number,
+        )?;
+        Ok(Self {
+            time: columns.record_time(row),
+            line: columns.line(row)?,
+            labels,
+            trace_id: None,
+            span_id: None,
+        })
+    }
+
     /// The value of label `name` (stream label or structured metadata).
     pub fn label(&self, name: &str) -> Option<&str> {
         self.labels

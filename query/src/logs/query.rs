@@ -67,6 +67,7 @@ pub fn run_log_query(
     let scan = LogScan {
         conditions: pushdown(query.expr, query.start, query.end),
         direction: query.direction,
+        stream_labels_only: false,
     };
     let process = |line: LogLine| {
         let (stream, metadata) = line.label_sets();

@@ -34,6 +34,9 @@ pub struct LogScan {
     pub conditions: LogIndexQuery,
     /// Part order.
     pub direction: Direction,
+    /// Read lines with their stream labels only (no attributes, no trace or span id): for
+    /// metric queries that aggregate every other label away.
+    pub stream_labels_only: bool,
 }
 
 /// What a scan read.
@@ -91,6 +94,7 @@ struct Scanner<'a> {
     exact: LineConditions<'a>,
     labeler: RowLabeler,
     stats: ScanStats,
+    light: bool,
 }
 
 impl Scanner<'_> {
@@ -105,7 +109,11 @@ impl Scanner<'_> {
             if !may_match(&columns, row, self.conditions) {
                 continue;
             }
-            let line = LogLine::read(&columns, row, &mut self.labeler)?;
+            let line = if self.light {
+                LogLine::read_light(&columns, row, &mut self.labeler)?
+            } else {
+                LogLine::read(&columns, row, &mut self.labeler)?
+            };
             self.stats.bytes_read += line.line.len() as u64;
             if self.exact.matches(&line) {
                 self.stats.lines += 1;
@@ -230,6 +238,7 @@ pub fn scan_logs(
         exact: LineConditions::new(&scan.conditions),
         labeler: RowLabeler::default(),
         stats: ScanStats::default(),
+        light: scan.stream_labels_only,
     };
     for part in parts {
         let (min, max) = part.span();

@@ -269,6 +269,33 @@ impl<'a> LogColumns<'a> {
         })
     }
 
+    /// The record time of `row` (its time, or its observed time when unset).
+    pub fn record_time(&self, row: usize) -> u64 {
+        match self.time.value(row) {
+            0 => self.observed_time.value(row),
+            time => time,
+        }
+    }
+
+    /// The severity text and number of `row`.
+    pub fn severity(&self, row: usize) -> (&str, i32) {
+        (
+            self.severity_text.value(row),
+            self.severity_number.value(row),
+        )
+    }
+
+    /// The line of `row` as [`line_text`] renders its body, without rebuilding the record.
+    pub fn line(&self, row: usize) -> StorageResult<String> {
+        if self.body_str.is_valid(row) {
+            return Ok(self.body_str.value(row).to_string());
+        }
+        Ok(match optional_blob(self.body_any, row) {
+            Some(bytes) => line_text(Some(&AnyValue::decode(bytes)?)),
+            None => String::new(),
+        })
+    }
+
     /// Rebuilds the record at `row`.
     pub fn record(&self, row: usize) -> StorageResult<LogRecord> {
         let body = if self.body_str.is_valid(row) {

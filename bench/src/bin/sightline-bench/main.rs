@@ -7,9 +7,13 @@
 //! - `search`: search, tag, TraceQL metrics, Jaeger and service-map latency over an ingested
 //!   data directory.
 //! - `waterfall`: paging through a 100k-span trace, latency and server memory.
+//! - `logs`: log ingest, Parquet and full-text index sizes, indexing throughput per core, and
+//!   Loki and native log query latency over 24 hours of logs.
 
 mod block_stats;
 mod ingest;
+mod logs;
+mod logs_queries;
 mod lookup_scaling;
 mod machine;
 mod search;
@@ -41,6 +45,8 @@ enum Benchmark {
     Search(search::SearchArgs),
     /// Waterfall windows of a 100k-span trace versus fetching it whole.
     Waterfall(waterfall::WaterfallArgs),
+    /// Log ingest, storage and index sizes, indexing throughput and log query latency.
+    Logs(logs::LogsArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -55,6 +61,7 @@ fn main() -> anyhow::Result<()> {
             Benchmark::BlockStats(args) => block_stats::run(args),
             Benchmark::Search(args) => search::run(args).await,
             Benchmark::Waterfall(args) => waterfall::run(args).await,
+            Benchmark::Logs(args) => logs::run(args).await,
         }
     })
 }

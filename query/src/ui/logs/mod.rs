@@ -182,6 +182,7 @@ pub async fn search_handler(
         let scan = LogScan {
             conditions: filter.conditions.clone(),
             direction: Direction::Backward,
+            stream_labels_only: false,
         };
         let process = |line: LogLine| filter.matches(&line).then(|| entry_of(line));
         Ok(collect_lines(
@@ -230,6 +231,7 @@ fn visit_matching(
     let scan = LogScan {
         conditions: filter.conditions.clone(),
         direction: Direction::Backward,
+        stream_labels_only: false,
     };
     Ok(scan_logs(
         store,
@@ -370,6 +372,7 @@ pub async fn trace_logs_handler(
                 ..LogIndexQuery::default()
             },
             direction: Direction::Forward,
+            stream_labels_only: false,
         };
         Ok(collect_lines(
             &store,

@@ -121,6 +121,36 @@ impl RowLabeler {
         Ok(out)
     }
 
+    /// The stream labels of a record (its resource's promoted attributes, `service_name`,
+    /// `level`), without its attributes: structured metadata is left out.
+    pub fn stream_labels(
+        &mut self,
+        resource_blob: &[u8],
+        service_name: &str,
+        severity_text: &str,
+        severity_number: i32,
+    ) -> StorageResult<Vec<RowLabel>> {
+        let resource = match &self.last {
+            Some((blob, labels)) if blob.as_slice() == resource_blob => Arc::clone(labels),
+            _ => {
+                let labels = self.resource_labels(resource_blob, service_name)?;
+                self.last = Some((resource_blob.to_vec(), Arc::clone(&labels)));
+                labels
+            }
+        };
+        let mut out: Vec<RowLabel> = resource
+            .iter()
+            .filter(|l| l.kind == LabelKind::Stream)
+            .cloned()
+            .collect();
+        out.push(RowLabel {
+            name: "level".into(),
+            value: level_of(severity_text, severity_number),
+            kind: LabelKind::Stream,
+        });
+        Ok(out)
+    }
+
     /// The labels of a resource, decoded once per distinct resource.
     fn resource_labels(
         &mut self,
