@@ -8,8 +8,8 @@ use tantivy::{Index, IndexSettings, IndexWriter, TantivyDocument};
 use super::bundle::{CollectingDirectory, write_bundle};
 use super::labels::RowLabeler;
 use super::schema::{
-    LONG_WORD_FLAG, LogFields, MAX_WORD_BYTES, WORDS_TOKENIZER, is_word_char, log_schema,
-    words_analyzer,
+    LONG_WORD_FLAG, LogFields, MAX_WORD_BYTES, SPAN_PREFIX_HEX, WORDS_TOKENIZER, is_word_char,
+    log_schema, words_analyzer,
 };
 use crate::error::StorageResult;
 use crate::rows::logs::{LogColumns, line_text, record_time};
@@ -60,6 +60,11 @@ fn document(
     }
     if !record.trace_id.is_empty() {
         doc.add_text(fields.trace_id, hex::encode(&record.trace_id));
+    }
+    if record.span_id.len() >= SPAN_PREFIX_HEX / 2
+        && let Some(field) = fields.span_prefix
+    {
+        doc.add_text(field, hex::encode(&record.span_id[..SPAN_PREFIX_HEX / 2]));
     }
     doc.add_u64(fields.time, record_time(&record));
     doc.add_u64(fields.row, row as u64);

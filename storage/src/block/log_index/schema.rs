@@ -6,14 +6,16 @@
 //! - `label`: `name=value` for every label a line has: `service_name`, `level` (the severity
 //!   text, or the severity number's name), every resource and log attribute under its Loki name.
 //! - `trace_id`: lower-case hex.
-//! - `span_id`: in the schema but not indexed (unique per line, it would double the index; a
-//!   span's lines are found through its trace id, then checked exactly).
+//! - `span_prefix`: the first [`SPAN_PREFIX_HEX`] hex digits of the span id. Span ids are
+//!   unique per line: indexed whole they doubled the index; a 16-bit prefix keeps the term
+//!   dictionary at most 65536 terms and still narrows a span's lines to about 1/65536 of a
+//!   block, which are then checked exactly. `span_id` stays in the schema, unindexed.
 //! - `time`: unix nanoseconds, a fast field (range filters read it column-wise);
 //!   `row`: the Parquet row, fast.
 //!
 //! No field stores fieldnorms (nothing is scored) and no document stores fields. Indexes of
-//! blocks written before this layout also index `time` and `span_id`; readers look at the
-//! stored schema ([`span_ids_indexed`]) rather than assume.
+//! blocks written before this layout index `time` and the whole `span_id` and have no
+//! `span_prefix`; readers look at the stored schema ([`SpanIdIndexing`]) rather than assume.
 
 use tantivy::schema::{FAST, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::{SimpleTokenizer, TextAnalyzer};
@@ -38,6 +40,8 @@ pub struct LogFields {
     pub trace_id: Field,
     /// Span id, hex.
     pub span_id: Field,
+    /// Span id prefix, hex (absent from older indexes).
+    pub span_prefix: Option<Field>,
     /// Line markers ([`LONG_WORD_FLAG`]).
     pub flags: Field,
     /// Unix nanoseconds.
@@ -70,6 +74,7 @@ pub fn log_schema() -> (Schema, LogFields) {
         label: builder.add_text_field("label", raw_terms()),
         trace_id: builder.add_text_field("trace_id", raw_terms()),
         span_id: builder.add_text_field("span_id", TextOptions::default()),
+        span_prefix: Some(builder.add_text_field("span_prefix", raw_terms())),
         flags: builder.add_text_field("flags", raw_terms()),
         time: builder.add_u64_field("time", FAST),
         row: builder.add_u64_field("row", FAST),
@@ -77,9 +82,29 @@ pub fn log_schema() -> (Schema, LogFields) {
     (builder.build(), fields)
 }
 
-/// Whether an index's `span_id` field is indexed (it is in indexes of older blocks).
-pub fn span_ids_indexed(schema: &Schema, fields: &LogFields) -> bool {
-    schema.get_field_entry(fields.span_id).is_indexed()
+/// Hex digits of the span id indexed in `span_prefix`.
+pub const SPAN_PREFIX_HEX: usize = 4;
+
+/// How an index finds span ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpanIdIndexing {
+    /// By the `span_prefix` term of the id's first [`SPAN_PREFIX_HEX`] hex digits.
+    Prefix(Field),
+    /// By the whole id in `span_id` (indexes of older blocks).
+    Whole(Field),
+    /// Not at all.
+    None,
+}
+
+/// How the index with this schema finds span ids.
+pub fn span_id_indexing(schema: &Schema, fields: &LogFields) -> SpanIdIndexing {
+    match fields.span_prefix {
+        Some(field) => SpanIdIndexing::Prefix(field),
+        None if schema.get_field_entry(fields.span_id).is_indexed() => {
+            SpanIdIndexing::Whole(fields.span_id)
+        }
+        None => SpanIdIndexing::None,
+    }
 }
 
 /// The fields of a schema built by [`log_schema`].
@@ -89,6 +114,7 @@ pub fn fields_of(schema: &Schema) -> tantivy::Result<LogFields> {
         label: schema.get_field("label")?,
         trace_id: schema.get_field("trace_id")?,
         span_id: schema.get_field("span_id")?,
+        span_prefix: schema.get_field("span_prefix").ok(),
         flags: schema.get_field("flags")?,
         time: schema.get_field("time")?,
         row: schema.get_field("row")?,
@@ -164,7 +190,7 @@ mod golden {
     use super::*;
 
     /// The index schema is part of the on-disk format: a change shows up here, and readers must
-    /// keep handling the layouts already written (see [`span_ids_indexed`]).
+    /// keep handling the layouts already written (see [`SpanIdIndexing`]).
     #[test]
     fn schema_matches_the_golden_file() {
         let (schema, fields) = log_schema();
@@ -174,7 +200,10 @@ mod golden {
             String::from_utf8(json).unwrap(),
             String::from_utf8(golden).unwrap()
         );
-        assert!(!span_ids_indexed(&schema, &fields));
+        assert!(matches!(
+            span_id_indexing(&schema, &fields),
+            SpanIdIndexing::Prefix(_)
+        ));
         assert!(!schema.get_field_entry(fields.time).is_indexed());
         assert!(schema.get_field_entry(fields.time).is_fast());
     }

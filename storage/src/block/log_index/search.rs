@@ -17,8 +17,8 @@ use tantivy::{DocId, Index, IndexReader, ReloadPolicy, Score, Term};
 
 use super::bundle::BundleDirectory;
 use super::schema::{
-    LONG_WORD_FLAG, LogFields, WORDS_TOKENIZER, fields_of, is_word_char, span_ids_indexed,
-    words_analyzer,
+    LONG_WORD_FLAG, LogFields, SPAN_PREFIX_HEX, SpanIdIndexing, WORDS_TOKENIZER, fields_of,
+    is_word_char, span_id_indexing, words_analyzer,
 };
 use crate::error::{StorageError, StorageResult};
 
@@ -104,8 +104,8 @@ pub struct LogIndex {
     reader: IndexReader,
     fields: LogFields,
     docs: u64,
-    /// Whether span ids are indexed (only in indexes of older blocks).
-    span_ids_indexed: bool,
+    /// How span ids are indexed.
+    span_ids: SpanIdIndexing,
 }
 
 impl std::fmt::Debug for LogIndex {
@@ -126,7 +126,7 @@ impl LogIndex {
             .register(WORDS_TOKENIZER, words_analyzer());
         let schema = index.schema();
         let fields = fields_of(&schema)?;
-        let span_ids_indexed = span_ids_indexed(&schema, &fields);
+        let span_ids = span_id_indexing(&schema, &fields);
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -136,7 +136,7 @@ impl LogIndex {
             reader,
             fields,
             docs,
-            span_ids_indexed,
+            span_ids,
         })
     }
 
@@ -233,10 +233,16 @@ impl LogIndex {
         if let Some(id) = &query.trace_id {
             parts.push(term(fields.trace_id, id));
         }
-        if let Some(id) = &query.span_id
-            && self.span_ids_indexed
-        {
-            parts.push(term(fields.span_id, id));
+        if let Some(id) = &query.span_id {
+            match self.span_ids {
+                SpanIdIndexing::Prefix(field) => {
+                    if let Some(prefix) = id.get(..SPAN_PREFIX_HEX) {
+                        parts.push(term(field, prefix));
+                    }
+                }
+                SpanIdIndexing::Whole(field) => parts.push(term(field, id)),
+                _ => {}
+            }
         }
         if let Some((start, end)) = query.time_range {
             parts.push(Box::new(RangeQuery::new(

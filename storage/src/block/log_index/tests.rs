@@ -137,6 +137,17 @@ fn lines_labels_ids_and_times_select_rows() {
         ..Default::default()
     };
     assert_eq!(rows(traced), vec![0]);
+    let span_only = |id: &str| LogIndexQuery {
+        span_id: Some(id.into()),
+        ..Default::default()
+    };
+    assert_eq!(rows(span_only(&"cd".repeat(8))), vec![0]);
+    assert!(rows(span_only(&"ab".repeat(8))).is_empty());
+    assert_eq!(
+        rows(span_only("é")),
+        vec![0, 1, 2, 3, 4],
+        "no usable prefix: no condition"
+    );
     let combined = LogIndexQuery {
         line_contains: vec!["logged".into()],
         label_equals: vec![("service_name".into(), "cart".into())],
