@@ -345,3 +345,42 @@ async fn bad_requests_are_400_with_the_reason() {
     .assert_text_error(StatusCode::BAD_REQUEST, "stream selector");
     env.shutdown().await;
 }
+
+#[tokio::test]
+async fn logs_are_per_tenant_and_an_empty_store_answers_empty_lists() {
+    let mut env = Env::with_logs().await;
+    env.app = crate::router(crate::QueryState {
+        store: env.store.clone(),
+        multitenancy_enabled: true,
+    });
+    let query = query_uri("/loki/api/v1/query_range", r#"{service_name="cart"}"#, &[]);
+    for path in [
+        query.as_str(),
+        "/loki/api/v1/labels",
+        "/loki/api/v1/label/level/values",
+        "/api/ui/logs/search",
+    ] {
+        env.get(path)
+            .await
+            .assert_text_error(StatusCode::UNAUTHORIZED, "");
+    }
+    let mine = env.get_as(&query, "single-tenant").await.ok_json();
+    assert_eq!(lines(&mine).len(), 4);
+    let theirs = env.get_as(&query, "other").await.ok_json();
+    assert_eq!(theirs["data"]["result"], json!([]));
+    let labels = env.get_as("/loki/api/v1/labels", "other").await.ok_json();
+    assert_eq!(labels["data"], json!([]));
+    env.shutdown().await;
+
+    let empty = Env::empty().await;
+    let body = empty.get(&query).await.ok_json();
+    assert_eq!(body["data"]["result"], json!([]));
+    let series = uri("/loki/api/v1/series", &[("match[]", r#"{a="b"}"#)]);
+    assert_eq!(empty.get(&series).await.ok_json()["data"], json!([]));
+    let metric = query_uri("/loki/api/v1/query_range", r#"sum(rate({a="b"}[1m]))"#, &[]);
+    assert_eq!(
+        empty.get(&metric).await.ok_json()["data"]["result"],
+        json!([])
+    );
+    empty.shutdown().await;
+}
