@@ -151,20 +151,33 @@ pub fn loki_label_name(key: &str) -> String {
     name
 }
 
-/// The `level` label of a record: its severity text, else the name of its severity number's
-/// range (`trace`, `debug`, `info`, `warn`, `error`, `fatal`), else `unknown`.
+/// The `level` label of a record, normalized as Loki detects levels: the range of its severity
+/// number (`trace`, `debug`, `info`, `warn`, `error`, `fatal`) when set, else its severity text
+/// lower-cased with common spellings folded (`Information` -> `info`, `WARNING` -> `warn`,
+/// `err` -> `error`, `critical` -> `fatal`, ...), else `unknown`.
 pub fn level_of(severity_text: &str, severity_number: i32) -> String {
-    if !severity_text.is_empty() {
-        return severity_text.to_ascii_lowercase();
-    }
-    match severity_number {
+    let by_number = match severity_number {
         1..=4 => "trace",
         5..=8 => "debug",
         9..=12 => "info",
         13..=16 => "warn",
         17..=20 => "error",
         21..=24 => "fatal",
-        _ => "unknown",
+        _ => "",
+    };
+    if !by_number.is_empty() {
+        return by_number.to_string();
+    }
+    let text = severity_text.trim().to_ascii_lowercase();
+    match text.as_str() {
+        "" => "unknown",
+        "trc" | "trace" => "trace",
+        "dbg" | "debug" => "debug",
+        "inf" | "info" | "information" | "informational" | "notice" => "info",
+        "wrn" | "warn" | "warning" => "warn",
+        "err" | "eror" | "error" => "error",
+        "crit" | "critical" | "fatal" | "panic" | "emerg" | "emergency" | "alert" => "fatal",
+        _ => return text,
     }
     .to_string()
 }
@@ -182,6 +195,12 @@ mod tests {
         assert_eq!(level_of("ERROR", 17), "error");
         assert_eq!(level_of("", 10), "info");
         assert_eq!(level_of("", 0), "unknown");
+        assert_eq!(level_of("Information", 9), "info");
+        assert_eq!(level_of("Information", 0), "info");
+        assert_eq!(level_of("WARNING", 0), "warn");
+        assert_eq!(level_of("CRITICAL", 0), "fatal");
+        assert_eq!(level_of("Custom", 0), "custom");
+        assert_eq!(level_of("custom", 21), "fatal");
     }
 }
 
