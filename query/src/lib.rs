@@ -8,6 +8,8 @@
 //! - [`tags`]: tag name and value discovery.
 //! - [`service_map`]: the service map, read from the metrics derived at ingest.
 //! - [`ui`]: the native API of the web UI (`/api/ui/...`: service map, trace waterfalls).
+//! - [`prometheus`]: OTLP metrics as Prometheus series (naming, samples, staleness); the base
+//!   of PromQL and the Prometheus API.
 //! - [`params`]: parsing of ids and time ranges shared by the APIs.
 //! - [`error`]: API errors and their HTTP replies.
 
@@ -18,6 +20,7 @@ pub mod jaeger;
 pub mod logs;
 pub mod loki;
 pub mod params;
+pub mod prometheus;
 pub mod search;
 pub mod service_map;
 pub mod tags;
