@@ -2,6 +2,7 @@
 //!
 //! - [`tempo`]: Grafana Tempo's API (trace by id, search, tags, TraceQL metrics, echo, buildinfo).
 //! - [`jaeger`]: Jaeger's v1 and v3 query APIs under `/jaeger`.
+//! - [`prom_api`]: the Prometheus HTTP API (PromQL via `sightline_promql`) under `/api/v1`.
 //! - [`loki`]: Grafana Loki's query API (LogQL) under `/loki/api/v1`.
 //! - [`logs`]: scanning log lines from heads and blocks through the full-text index.
 //! - [`search`]: the TraceQL search engine; [`traceql_metrics`]: TraceQL metrics over it.
@@ -20,6 +21,7 @@ pub mod jaeger;
 pub mod logs;
 pub mod loki;
 pub mod params;
+pub mod prom_api;
 pub mod prometheus;
 pub mod search;
 pub mod service_map;
@@ -57,6 +59,7 @@ pub fn router(state: QueryState) -> Router {
     tempo::routes()
         .merge(jaeger::routes())
         .merge(loki::routes())
+        .merge(prom_api::routes())
         .merge(ui::routes())
         .with_state(state)
 }

@@ -1,0 +1,175 @@
+//! Functions over range vectors: the counter/gauge rate family with Prometheus's
+//! extrapolation, `deriv`/`predict_linear` (least squares), `changes`, `resets` and the
+//! `*_over_time` family. Each maps one window's points to one value or none.
+
+use super::histogram::quantile;
+use super::{Elem, Window, labels};
+use crate::types::Series;
+
+/// `rate`, `increase` or `delta` of one series: Prometheus's `extrapolatedRate`.
+///
+/// The difference between the first and last point (plus, for counters, the value lost at each
+/// reset) is extrapolated towards the window edges: fully if the gap to an edge is under 1.1
+/// average sample intervals, else by half an average interval; a counter is never
+/// extrapolated below zero. `rate` divides by the range in seconds. Delta-temporality series
+/// (`rate`/`increase` only) sum the window's points instead, without extrapolation.
+pub(crate) fn extrapolated(s: &Series, w: &Window, is_counter: bool, is_rate: bool) -> Option<f64> {
+    let range_s = (w.end - w.start) as f64 / 1000.0;
+    let pts = &s.points;
+    if s.delta && is_counter {
+        let sum: f64 = pts.iter().map(|p| p.1).sum();
+        return Some(if is_rate { sum / range_s } else { sum });
+    }
+    if pts.len() < 2 {
+        return None;
+    }
+    let (first, last) = (pts[0], pts[pts.len() - 1]);
+    let mut result = last.1 - first.1;
+    if is_counter {
+        for pair in pts.windows(2) {
+            if pair[1].1 < pair[0].1 {
+                result += pair[0].1;
+            }
+        }
+    }
+    let mut to_start = (first.0 - w.start) as f64 / 1000.0;
+    let to_end = (w.end - last.0) as f64 / 1000.0;
+    let sampled = (last.0 - first.0) as f64 / 1000.0;
+    let avg = sampled / (pts.len() - 1) as f64;
+    if is_counter && result > 0.0 && first.1 >= 0.0 {
+        let to_zero = sampled * (first.1 / result);
+        if to_zero < to_start {
+            to_start = to_zero;
+        }
+    }
+    let threshold = avg * 1.1;
+    let mut interval = sampled;
+    interval += if to_start < threshold {
+        to_start
+    } else {
+        avg / 2.0
+    };
+    interval += if to_end < threshold {
+        to_end
+    } else {
+        avg / 2.0
+    };
+    let mut factor = interval / sampled;
+    if is_rate {
+        factor /= range_s;
+    }
+    Some(result * factor)
+}
+
+/// `irate` (`is_rate`) or `idelta` of one series: from its last two points.
+pub(crate) fn instant_delta(s: &Series, is_rate: bool) -> Option<f64> {
+    let n = s.points.len();
+    if n < 2 {
+        return None;
+    }
+    let (prev, last) = (s.points[n - 2], s.points[n - 1]);
+    let mut d = last.1 - prev.1;
+    if !is_rate {
+        return Some(d);
+    }
+    if last.1 < prev.1 {
+        d = last.1; // counter reset
+    }
+    let dt = (last.0 - prev.0) as f64 / 1000.0;
+    (dt != 0.0).then_some(d / dt)
+}
+
+/// Least-squares `(slope per second, intercept at time `at`)` of a series' points.
+pub(crate) fn linear_regression(points: &[(i64, f64)], at: i64) -> (f64, f64) {
+    let n = points.len() as f64;
+    let y0 = points[0].1;
+    if points.iter().all(|p| p.1 == y0) {
+        return (0.0, y0);
+    }
+    let (mut sx, mut sy, mut sxy, mut sx2) = (0.0, 0.0, 0.0, 0.0);
+    for &(t, v) in points {
+        let x = (t - at) as f64 / 1000.0;
+        sx += x;
+        sy += v;
+        sxy += x * v;
+        sx2 += x * x;
+    }
+    let cov = sxy - sx * sy / n;
+    let var = sx2 - sx * sx / n;
+    let slope = cov / var;
+    (slope, sy / n - slope * sx / n)
+}
+
+/// Population variance of the values (Welford's algorithm).
+pub(crate) fn variance(values: impl Iterator<Item = f64>) -> f64 {
+    let (mut n, mut mean, mut m2) = (0.0, 0.0, 0.0);
+    for v in values {
+        n += 1.0;
+        let d = v - mean;
+        mean += d / n;
+        m2 += d * (v - mean);
+    }
+    m2 / n
+}
+
+/// Applies a per-series function to a window; results drop `__name__`.
+pub(crate) fn map_window(w: Window, f: impl Fn(&Series) -> Option<f64>) -> Vec<Elem> {
+    w.series
+        .iter()
+        .filter_map(|s| {
+            f(s).map(|value| Elem {
+                labels: labels::drop_name(s.labels.clone()),
+                value,
+            })
+        })
+        .collect()
+}
+
+/// The `*_over_time`, `changes`, `resets` and rate-family functions taking only a range
+/// vector. `None` if `name` is not one of them.
+pub(crate) fn over_time(name: &str, w: Window, q: f64) -> Option<Vec<Elem>> {
+    let vals = |s: &Series| s.points.iter().map(|p| p.1).collect::<Vec<f64>>();
+    let wc = w.clone();
+    Some(match name {
+        "rate" => map_window(w, |s| extrapolated(s, &wc, true, true)),
+        "increase" => map_window(w, |s| extrapolated(s, &wc, true, false)),
+        "delta" => map_window(w, |s| extrapolated(s, &wc, false, false)),
+        "irate" => map_window(w, |s| instant_delta(s, true)),
+        "idelta" => map_window(w, |s| instant_delta(s, false)),
+        "deriv" => map_window(w, |s| {
+            (s.points.len() >= 2).then(|| linear_regression(&s.points, s.points[0].0).0)
+        }),
+        "changes" => map_window(w, |s| {
+            Some(
+                s.points
+                    .windows(2)
+                    .filter(|p| p[1].1 != p[0].1 && !(p[1].1.is_nan() && p[0].1.is_nan()))
+                    .count() as f64,
+            )
+        }),
+        "resets" => map_window(w, |s| {
+            Some(s.points.windows(2).filter(|p| p[1].1 < p[0].1).count() as f64)
+        }),
+        "avg_over_time" => map_window(w, |s| {
+            Some(vals(s).iter().sum::<f64>() / s.points.len() as f64)
+        }),
+        "sum_over_time" => map_window(w, |s| Some(vals(s).iter().sum())),
+        "count_over_time" => map_window(w, |s| Some(s.points.len() as f64)),
+        "min_over_time" => map_window(w, |s| {
+            vals(s)
+                .into_iter()
+                .reduce(|a, b| if b < a || a.is_nan() { b } else { a })
+        }),
+        "max_over_time" => map_window(w, |s| {
+            vals(s)
+                .into_iter()
+                .reduce(|a, b| if b > a || a.is_nan() { b } else { a })
+        }),
+        "last_over_time" => map_window(w, |s| s.points.last().map(|p| p.1)),
+        "present_over_time" => map_window(w, |_| Some(1.0)),
+        "stdvar_over_time" => map_window(w, |s| Some(variance(vals(s).into_iter()))),
+        "stddev_over_time" => map_window(w, |s| Some(variance(vals(s).into_iter()).sqrt())),
+        "quantile_over_time" => map_window(w, |s| Some(quantile(q, vals(s)))),
+        _ => return None,
+    })
+}
