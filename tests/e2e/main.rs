@@ -7,6 +7,7 @@ mod crash;
 mod examples;
 mod harness;
 mod log_apis;
+mod metric_apis;
 mod otlp_grpc;
 mod otlp_http;
 mod sdk_clients;
