@@ -1,4 +1,4 @@
-//! Series selection: [`crate::prometheus::series::list_series`] filtered by PromQL label
+//! Series selection: [`crate::prometheus::series::list_series_where`] filtered by PromQL label
 //! matchers on `__name__` and the labels (`=`, `!=`, `=~`, `!~`; regexes fully anchored; a
 //! missing label matches as "").
 
@@ -6,7 +6,7 @@ use regex::Regex;
 use sightline_storage::{TelemetryStore, TenantId};
 
 use crate::ApiError;
-use crate::prometheus::series::{PromSeries, SeriesSamples, list_series};
+use crate::prometheus::series::{PromSeries, SeriesSamples, list_series_where};
 
 /// A matcher's operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -99,9 +99,10 @@ pub async fn select_any(
     start_ns: u64,
     end_ns: u64,
 ) -> Result<Vec<SeriesSamples>, ApiError> {
-    let mut series = list_series(store, tenant, (start_ns, end_ns)).await?;
-    series.retain(|s| matches_any(selectors, &s.series));
-    Ok(series)
+    list_series_where(store, tenant, (start_ns, end_ns), |series| {
+        matches_any(selectors, series)
+    })
+    .await
 }
 
 #[cfg(test)]

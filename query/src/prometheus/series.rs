@@ -44,7 +44,7 @@ use sightline_storage::{StorageError, StorageResult};
 
 use super::naming::{self, MetricKind};
 use columns::Columns;
-pub use list::{Point, SeriesSamples, list_series};
+pub use list::{Point, SeriesSamples, list_series, list_series_where};
 
 mod columns;
 mod list;

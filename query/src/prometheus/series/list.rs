@@ -36,26 +36,41 @@ pub async fn list_series(
     tenant: &TenantId,
     time_range: (u64, u64),
 ) -> Result<Vec<SeriesSamples>, ApiError> {
+    list_series_where(store, tenant, time_range, |_| true).await
+}
+
+/// Like [`list_series`], keeping only the series `keep` accepts (asked once per stream, so
+/// the points of other series are never collected).
+pub async fn list_series_where(
+    store: &TelemetryStore,
+    tenant: &TenantId,
+    time_range: (u64, u64),
+    keep: impl Fn(&PromSeries) -> bool + Send,
+) -> Result<Vec<SeriesSamples>, ApiError> {
     let mut converter = SampleConverter::new();
     // Series by the address of the converter's `Arc` (stable while the converter lives; a
-    // `usize` keeps the future `Send`), then by content to merge streams.
-    let mut by_ptr: HashMap<usize, usize> = HashMap::new();
+    // `usize` keeps the future `Send`), then by content to merge streams; `None` for series
+    // `keep` refused.
+    let mut by_ptr: HashMap<usize, Option<usize>> = HashMap::new();
     let mut by_content: HashMap<Arc<PromSeries>, usize> = HashMap::new();
     let mut out: Vec<SeriesSamples> = Vec::new();
     let mut visit = |sample: PromSample<'_>| {
         let index = *by_ptr
             .entry(Arc::as_ptr(sample.series) as usize)
             .or_insert_with(|| {
-                *by_content
-                    .entry(Arc::clone(sample.series))
-                    .or_insert_with(|| {
-                        out.push(SeriesSamples {
-                            series: Arc::clone(sample.series),
-                            points: Vec::new(),
-                        });
-                        out.len() - 1
-                    })
+                keep(sample.series).then(|| {
+                    *by_content
+                        .entry(Arc::clone(sample.series))
+                        .or_insert_with(|| {
+                            out.push(SeriesSamples {
+                                series: Arc::clone(sample.series),
+                                points: Vec::new(),
+                            });
+                            out.len() - 1
+                        })
+                })
             });
+        let Some(index) = index else { return };
         out[index].points.push(Point {
             time_ns: sample.time_ns,
             start_time_ns: sample.start_time_ns,
