@@ -81,9 +81,36 @@ async fn check(server: &Server, phase: &str) {
         "61.5",
         "{phase}"
     );
-    // The span metrics derived from the SDK's traces are metrics like any other.
+    // The span metrics derived from the SDK's traces are metrics like any other, and their
+    // latency histogram's exemplars point at traces.
     let calls = query(server, "sum by (service) (traces_spanmetrics_calls_total)").await;
     assert!(!calls.is_empty(), "{phase}: no span metrics");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let response = reqwest::Client::new()
+        .get(server.url("/api/v1/query_exemplars"))
+        .query(&[
+            ("query", "traces_spanmetrics_latency_bucket"),
+            ("start", &(now - 3600).to_string()),
+            ("end", &(now + 60).to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    let exemplars: Vec<&Value> = body["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{phase}: {body}"))
+        .iter()
+        .flat_map(|s| s["exemplars"].as_array().unwrap())
+        .collect();
+    assert!(!exemplars.is_empty(), "{phase}: no exemplars: {body}");
+    for exemplar in exemplars {
+        let trace_id = exemplar["labels"]["trace_id"].as_str().unwrap();
+        assert_eq!(trace_id.len(), 32, "{phase}: {exemplar}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
