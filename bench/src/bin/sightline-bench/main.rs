@@ -9,6 +9,8 @@
 //! - `waterfall`: paging through a 100k-span trace, latency and server memory.
 //! - `logs`: log ingest, Parquet and full-text index sizes, indexing throughput per core, and
 //!   Loki and native log query latency over 24 hours of logs.
+//! - `metrics`: OTLP metrics ingest, bytes per data point, and PromQL, label values and series
+//!   latency over 24 hours of histogram and counter series plus span metrics.
 
 mod block_stats;
 mod ingest;
@@ -16,6 +18,8 @@ mod logs;
 mod logs_queries;
 mod lookup_scaling;
 mod machine;
+mod metrics;
+mod metrics_queries;
 mod search;
 mod stats;
 mod waterfall;
@@ -47,6 +51,8 @@ enum Benchmark {
     Waterfall(waterfall::WaterfallArgs),
     /// Log ingest, storage and index sizes, indexing throughput and log query latency.
     Logs(logs::LogsArgs),
+    /// Metrics ingest, bytes per data point and PromQL query latency.
+    Metrics(metrics::MetricsArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -62,6 +68,7 @@ fn main() -> anyhow::Result<()> {
             Benchmark::Search(args) => search::run(args).await,
             Benchmark::Waterfall(args) => waterfall::run(args).await,
             Benchmark::Logs(args) => logs::run(args).await,
+            Benchmark::Metrics(args) => metrics::run(args).await,
         }
     })
 }
