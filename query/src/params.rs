@@ -4,6 +4,24 @@ use sightline_proto::TraceId;
 
 use crate::error::ApiError;
 
+/// Now, unix nanoseconds.
+pub fn now_nanos() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// Runs CPU- or scan-heavy query `work` on the blocking pool, handing it the runtime its block
+/// reads run on.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce(&tokio::runtime::Handle) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || work(&runtime))
+        .await
+        .map_err(|e| ApiError::Internal(format!("query failed: {e}")))?
+}
+
 /// Parses a trace id: up to 32 hex digits of either case (shorter ids are left-padded, as Tempo
 /// and Jaeger accept them).
 pub fn parse_trace_id(text: &str) -> Result<TraceId, ApiError> {

@@ -7,8 +7,6 @@
 //! `/api/dependencies` takes `endTs` and `lookback` in milliseconds (default: the 24 hours up to
 //! now).
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
@@ -24,7 +22,7 @@ use super::find::{SpanQuery, fetch_traces, find_trace_ids, kind_name, operations
 use super::{all_values, integer_param, json_tags, last_value, query_pairs};
 use crate::QueryState;
 use crate::error::ApiError;
-use crate::params::parse_go_duration;
+use crate::params::{now_nanos, parse_go_duration};
 
 const MICROSECOND: u64 = 1_000;
 const MILLISECOND: u64 = 1_000_000;
@@ -81,12 +79,6 @@ fn json_response<T: Serialize>(status: StatusCode, body: &T, pretty: bool) -> Re
 fn reply<T: Serialize>(pairs: &[(String, String)], body: jaeger::Response<T>) -> Response {
     let pretty = last_value(pairs, &["prettyPrint"]).is_some_and(|v| v == "true");
     json_response(StatusCode::OK, &body, pretty)
-}
-
-fn now_nanos() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 async fn services(

@@ -4,16 +4,17 @@
 
 use serde_json::{Value as Json, json};
 use sightline_logql::engine::{EvalParams, Sample, SampleSource, Value, evaluate};
-use sightline_logql::pipeline::{LineLabels, Pipeline, SampleExtractor};
+use sightline_logql::pipeline::{LineLabels, SampleExtractor};
 use sightline_logql::{Grouping, Labels, LogRange, MetricExpr, RangeOp, Stage, VectorOp};
 use sightline_storage::block::log_index::{RowLabel, is_stream_label};
 use sightline_storage::{TelemetryStore, TenantId};
 
 use super::line::LogLine;
 use super::scan::{Direction, LogScan, ScanStats, scan_logs};
-use super::select::{StreamSelector, pushdown};
+use super::select::{CompiledLogExpr, pushdown};
 use crate::error::ApiError;
 use crate::loki::encode::labels_json;
+use crate::prom_api::envelope::{format_value, unix_seconds};
 
 /// Loki's default `max_query_series`.
 pub const MAX_SERIES: usize = 500;
@@ -101,9 +102,7 @@ fn reduced_samples(
     scan: &LogScan,
     sink: &mut dyn FnMut(Sample<'_>),
 ) -> Result<ScanStats, ApiError> {
-    let selector = StreamSelector::new(&range.log.selector)?;
-    let pipeline =
-        Pipeline::new(&range.log.pipeline).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let CompiledLogExpr { selector, pipeline } = CompiledLogExpr::new(&range.log)?;
     let empty = Labels::new();
     // The last run's row labels, whether its stream is selected, its stream labels, and the
     // labels its samples keep.
@@ -177,9 +176,7 @@ impl SampleSource for StoreSource<'_> {
             self.add(stats);
             return Ok(());
         }
-        let selector = StreamSelector::new(&range.log.selector)?;
-        let pipeline =
-            Pipeline::new(&range.log.pipeline).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        let CompiledLogExpr { selector, pipeline } = CompiledLogExpr::new(&range.log)?;
         let extractor = range
             .unwrap
             .as_ref()
@@ -271,27 +268,9 @@ pub fn run_metric_query(
     Ok((value, source.stats))
 }
 
-/// A sample value as Prometheus and Loki print it.
-fn value_text(value: f64) -> String {
-    if value.is_nan() {
-        "NaN".into()
-    } else if value == f64::INFINITY {
-        "+Inf".into()
-    } else if value == f64::NEG_INFINITY {
-        "-Inf".into()
-    } else {
-        format!("{value}")
-    }
-}
-
-/// Seconds since the epoch as a JSON number with millisecond precision, as Loki writes them.
+/// Unix nanoseconds as Loki writes sample times: float seconds with millisecond precision.
 fn seconds(nanos: i64) -> Json {
-    let millis = nanos.div_euclid(1_000_000);
-    if millis % 1000 == 0 {
-        json!(millis / 1000)
-    } else {
-        json!(millis as f64 / 1000.0)
-    }
+    unix_seconds(u64::try_from(nanos).unwrap_or(0))
 }
 
 /// `{"resultType": "matrix"|"vector"|"scalar", "result": ...}`.
@@ -301,19 +280,19 @@ pub fn metric_json(value: &Value) -> Json {
             "resultType": "matrix",
             "result": series.iter().map(|s| json!({
                 "metric": labels_json(&s.labels),
-                "values": s.points.iter().map(|(t, v)| json!([seconds(*t), value_text(*v)])).collect::<Vec<_>>(),
+                "values": s.points.iter().map(|(t, v)| json!([seconds(*t), format_value(*v)])).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
         }),
         Value::Vector(samples) => json!({
             "resultType": "vector",
             "result": samples.iter().map(|s| json!({
                 "metric": labels_json(&s.labels),
-                "value": [seconds(s.time), value_text(s.value)],
+                "value": [seconds(s.time), format_value(s.value)],
             })).collect::<Vec<_>>(),
         }),
         Value::Scalar(time, value) => json!({
             "resultType": "scalar",
-            "result": [seconds(*time), value_text(*value)],
+            "result": [seconds(*time), format_value(*value)],
         }),
     }
 }

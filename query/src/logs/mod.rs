@@ -21,4 +21,4 @@ pub(crate) mod tests;
 pub use line::{LineConditions, LogLine};
 pub use query::{LogEntry, LogQuery, run_log_query};
 pub use scan::{Direction, LogScan, ScanStats, scan_logs};
-pub use select::{StreamSelector, pushdown};
+pub use select::{CompiledLogExpr, StreamSelector, pushdown};

@@ -3,13 +3,12 @@
 
 use std::cell::Cell;
 
-use sightline_logql::pipeline::{LineLabels, Pipeline};
 use sightline_logql::{Labels, LogExpr};
 use sightline_storage::{StorageResult, TelemetryStore, TenantId};
 
 use super::line::LogLine;
 use super::scan::{Direction, LogScan, ScanStats, scan_logs};
-use super::select::{StreamSelector, pushdown};
+use super::select::{CompiledLogExpr, pushdown};
 use crate::error::ApiError;
 
 /// One returned line.
@@ -61,33 +60,13 @@ pub fn run_log_query(
     query: &LogQuery<'_>,
     runtime: &tokio::runtime::Handle,
 ) -> Result<(Vec<LogEntry>, ScanStats), ApiError> {
-    let selector = StreamSelector::new(&query.expr.selector)?;
-    let pipeline =
-        Pipeline::new(&query.expr.pipeline).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let compiled = CompiledLogExpr::new(query.expr)?;
     let scan = LogScan {
         conditions: pushdown(query.expr, query.start, query.end),
         direction: query.direction,
         stream_labels_only: false,
     };
-    let process = |line: LogLine| {
-        let (stream, metadata) = line.label_sets();
-        if !selector.matches(&stream) {
-            return None;
-        }
-        let input = LineLabels {
-            stream: &stream,
-            metadata: &metadata,
-        };
-        let (text, labels) = pipeline.process(line.time as i64, &line.line, &input)?;
-        let (text, labels) = (text.into_owned(), labels.into_owned());
-        Some(LogEntry {
-            time: line.time,
-            line: text,
-            labels,
-            stream,
-            metadata,
-        })
-    };
+    let process = |line: LogLine| compiled.entry(&line);
     Ok(collect_lines(
         store,
         tenant,

@@ -2,11 +2,14 @@
 //! (pushed down), and the exact stream selector every line is checked against.
 
 use regex::Regex;
+use sightline_logql::pipeline::{LineLabels, Pipeline};
 use sightline_logql::{
     LabelFilterExpr, Labels, LineFilterOp, LineFilterValue, LogExpr, MatchOp, Matcher, Stage,
 };
 use sightline_storage::block::log_index::LogIndexQuery;
 
+use super::line::LogLine;
+use super::query::LogEntry;
 use crate::error::ApiError;
 
 /// The conditions of `expr` over `[start, end]` that the index can use. Every condition is
@@ -66,6 +69,49 @@ pub fn pushdown(expr: &LogExpr, start: u64, end: u64) -> LogIndexQuery {
 
 fn regex_matches_empty(pattern: &str) -> bool {
     Regex::new(&format!("^(?:{pattern})$")).map_or(true, |re| re.is_match(""))
+}
+
+/// A log query compiled once per scan: its stream selector and its pipeline.
+pub struct CompiledLogExpr {
+    /// The stream selector.
+    pub selector: StreamSelector,
+    /// The pipeline.
+    pub pipeline: Pipeline,
+}
+
+impl CompiledLogExpr {
+    /// Compiles `expr`; a regex or template that does not compile is a bad request.
+    pub fn new(expr: &LogExpr) -> Result<Self, ApiError> {
+        Ok(Self {
+            selector: StreamSelector::new(&expr.selector)?,
+            pipeline: Pipeline::new(&expr.pipeline)
+                .map_err(|e| ApiError::BadRequest(e.to_string()))?,
+        })
+    }
+
+    /// `line` as the query returns it: `None` when its stream is not selected or the pipeline
+    /// filters it out.
+    pub fn entry(&self, line: &LogLine) -> Option<LogEntry> {
+        let (stream, metadata) = line.label_sets();
+        if !self.selector.matches(&stream) {
+            return None;
+        }
+        let input = LineLabels {
+            stream: &stream,
+            metadata: &metadata,
+        };
+        let (text, labels) = self
+            .pipeline
+            .process(line.time as i64, &line.line, &input)?;
+        let (line_text, labels) = (text.into_owned(), labels.into_owned());
+        Some(LogEntry {
+            time: line.time,
+            line: line_text,
+            labels,
+            stream,
+            metadata,
+        })
+    }
 }
 
 /// A stream selector, compiled: every matcher must hold on a line's stream labels (a missing

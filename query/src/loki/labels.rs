@@ -17,7 +17,9 @@ use super::request::LokiParams;
 use crate::QueryState;
 use crate::error::ApiError;
 use crate::logs::labels::{label_names, label_values};
-use crate::logs::{LogLine, LogScan, StreamSelector, pushdown, scan_logs};
+use crate::logs::select::CompiledLogExpr;
+use crate::logs::{LogLine, LogScan, pushdown, scan_logs};
+use crate::params::blocking;
 
 /// Most values one label-values call returns unless `limit` says otherwise.
 const DEFAULT_VALUES_LIMIT: usize = 1000;
@@ -38,49 +40,27 @@ fn visit_selected(
     tenant: &TenantId,
     expr: &LogExpr,
     (start, end): (u64, u64),
+    runtime: &tokio::runtime::Handle,
     visit: &mut dyn FnMut(&Labels, &Labels),
 ) -> Result<(), ApiError> {
-    let selector = StreamSelector::new(&expr.selector)?;
-    let pipeline = sightline_logql::pipeline::Pipeline::new(&expr.pipeline)
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let compiled = CompiledLogExpr::new(expr)?;
     let scan = LogScan {
         conditions: pushdown(expr, start, end),
         ..LogScan::default()
     };
-    let runtime = tokio::runtime::Handle::current();
     scan_logs(
         store,
         tenant,
         &scan,
-        &runtime,
+        runtime,
         &mut |_, _| false,
         &mut |line: LogLine| {
-            let (stream, metadata) = line.label_sets();
-            if !selector.matches(&stream) {
-                return;
-            }
-            let input = sightline_logql::pipeline::LineLabels {
-                stream: &stream,
-                metadata: &metadata,
-            };
-            if let Some((_, labels)) = pipeline.process(line.time as i64, &line.line, &input) {
-                visit(&stream, &labels);
+            if let Some(entry) = compiled.entry(&line) {
+                visit(&entry.stream, &entry.labels);
             }
         },
     )?;
     Ok(())
-}
-
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let runtime = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || {
-        let _guard = runtime.enter();
-        work()
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("label query failed: {e}")))?
 }
 
 /// `/loki/api/v1/labels`: stream label names, sorted.
@@ -98,16 +78,11 @@ pub async fn labels_handler(
         .map(|q| parse_selector("query", q))
         .transpose()?;
     let store = state.store.clone();
-    let names = blocking(move || match selector {
-        None => Ok(label_names(
-            &store,
-            &tenant,
-            range,
-            &tokio::runtime::Handle::current(),
-        )?),
+    let names = blocking(move |runtime| match selector {
+        None => Ok(label_names(&store, &tenant, range, runtime)?),
         Some(expr) => {
             let mut names = BTreeSet::new();
-            visit_selected(&store, &tenant, &expr, range, &mut |stream, _| {
+            visit_selected(&store, &tenant, &expr, range, runtime, &mut |stream, _| {
                 for (name, _) in stream.iter() {
                     if !names.contains(name) {
                         names.insert(name.to_string());
@@ -138,18 +113,11 @@ pub async fn values_handler(
         .map(|q| parse_selector("query", q))
         .transpose()?;
     let store = state.store.clone();
-    let values = blocking(move || match selector {
-        None => Ok(label_values(
-            &store,
-            &tenant,
-            &name,
-            range,
-            limit,
-            &tokio::runtime::Handle::current(),
-        )?),
+    let values = blocking(move |runtime| match selector {
+        None => Ok(label_values(&store, &tenant, &name, range, limit, runtime)?),
         Some(expr) => {
             let mut values = BTreeSet::new();
-            visit_selected(&store, &tenant, &expr, range, &mut |_, labels| {
+            visit_selected(&store, &tenant, &expr, range, runtime, &mut |_, labels| {
                 if let Some(value) = labels.get(&name)
                     && !values.contains(value)
                 {
@@ -185,10 +153,10 @@ pub async fn series_handler(
         ));
     }
     let store = state.store.clone();
-    let series = blocking(move || {
+    let series = blocking(move |runtime| {
         let mut series = BTreeSet::new();
         for expr in &selectors {
-            visit_selected(&store, &tenant, expr, range, &mut |stream, _| {
+            visit_selected(&store, &tenant, expr, range, runtime, &mut |stream, _| {
                 if !series.contains(stream) {
                     series.insert(stream.clone());
                 }

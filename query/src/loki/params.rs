@@ -1,24 +1,15 @@
 //! Loki's request parameters: times as nanosecond epochs, float seconds or RFC 3339; `since`;
 //! `limit`; `direction`; `step` as a duration or float seconds.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use crate::error::ApiError;
 use crate::logs::Direction;
-use crate::params::parse_go_duration;
+use crate::params::{now_nanos, parse_go_duration};
 
 const SECOND: u64 = 1_000_000_000;
 /// Loki's default range: the last hour.
 pub const DEFAULT_SINCE: u64 = 3600 * SECOND;
 /// Loki's default number of lines.
 pub const DEFAULT_LIMIT: usize = 100;
-
-/// Now, unix nanoseconds.
-pub fn now_nanos() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
-}
 
 /// A Loki time: an integer is nanoseconds since the epoch (Loki also takes seconds when the
 /// number is small), a decimal is seconds, anything else RFC 3339.

@@ -11,14 +11,14 @@ use sightline_logql::Expr;
 
 use super::encode::{CATEGORIZE_LABELS, ENCODING_FLAGS_HEADER, stats_json, streams_json, success};
 use super::params::{
-    DEFAULT_LIMIT, default_step, direction, now_nanos, parse_loki_duration, parse_loki_time,
-    time_range,
+    DEFAULT_LIMIT, default_step, direction, parse_loki_duration, parse_loki_time, time_range,
 };
 use super::request::LokiParams;
 use crate::QueryState;
 use crate::error::ApiError;
 use crate::logs::metric::{MetricQuery, metric_json, run_metric_query};
 use crate::logs::{LogQuery, run_log_query};
+use crate::params::{blocking, now_nanos};
 
 /// Loki's default cap on `limit` (`max_entries_limit_per_query`).
 pub const MAX_ENTRIES_LIMIT: usize = 5000;
@@ -47,15 +47,6 @@ fn categorize(headers: &HeaderMap) -> bool {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .any(|v| v.split(',').any(|flag| flag.trim() == CATEGORIZE_LABELS))
-}
-
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce(&tokio::runtime::Handle) -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let runtime = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || work(&runtime))
-        .await
-        .map_err(|e| ApiError::Internal(format!("query failed: {e}")))?
 }
 
 /// `/loki/api/v1/query_range`.

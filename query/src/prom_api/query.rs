@@ -150,12 +150,6 @@ fn deadline(params: &PromParams) -> Result<Instant, PromError> {
     Ok(Instant::now() + timeout)
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 async fn run(
     state: QueryState,
     tenant: TenantId,
@@ -193,7 +187,7 @@ pub async fn query_handler(
     let expr = parse_query(&params)?;
     let time_ms = match params.get("time") {
         Some(text) => (parse_time("time", text)? / 1_000_000) as i64,
-        None => now_ms(),
+        None => (crate::params::now_nanos() / 1_000_000) as i64,
     };
     let deadline = deadline(&params)?;
     run(state, tenant, expr, QueryParams::instant(time_ms), deadline).await

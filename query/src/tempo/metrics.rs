@@ -6,8 +6,6 @@
 //! default about 100 points per range, at least 1s) and `exemplars` (maximum exemplars per series,
 //! default 10, `0` for none).
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use axum::extract::{Query, State};
 use http::HeaderMap;
 use serde::Deserialize;
@@ -17,7 +15,7 @@ use sightline_traceql::parse;
 
 use crate::QueryState;
 use crate::error::ApiError;
-use crate::params::{parse_go_duration, parse_timestamp};
+use crate::params::{now_nanos, parse_go_duration, parse_timestamp};
 use crate::search::Plan;
 use crate::search::value::Value;
 use crate::traceql_metrics::{MetricsRequest, Series, query_range};
@@ -41,12 +39,6 @@ pub struct MetricsParams {
 
 const DEFAULT_EXEMPLARS: usize = 10;
 const SECOND: u64 = 1_000_000_000;
-
-fn now_nanos() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
-}
 
 /// A step: a Go duration, or a bare number of seconds (as Prometheus takes it).
 fn parse_step(text: &str) -> Result<u64, ApiError> {

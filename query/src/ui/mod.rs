@@ -9,8 +9,6 @@
 pub mod logs;
 pub mod waterfall;
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
@@ -20,7 +18,7 @@ use serde_json::{Value as Json, json};
 
 use crate::QueryState;
 use crate::error::ApiError;
-use crate::params::parse_timestamp;
+use crate::params::{now_nanos, parse_timestamp};
 use crate::service_map::{Latency, ServiceMap, read_service_map};
 
 /// The native UI routes.
@@ -50,12 +48,6 @@ pub struct ServiceMapParams {
     pub service: Option<String>,
     /// Hops around `service` (default 1).
     pub depth: Option<usize>,
-}
-
-fn now_nanos() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 fn latency_json(latency: &Latency) -> Json {

@@ -30,7 +30,7 @@ use crate::logs::query::collect_lines;
 use crate::logs::{Direction, LogEntry, LogLine, LogScan, ScanStats, scan_logs};
 use crate::loki::encode::labels_json;
 use crate::loki::request::LokiParams;
-use crate::params::{parse_timestamp, parse_trace_id};
+use crate::params::{blocking, parse_timestamp, parse_trace_id};
 
 const HOUR: u64 = 3600 * 1_000_000_000;
 /// Lines per page unless `limit` says otherwise.
@@ -95,7 +95,7 @@ impl LogFilter {
 fn range_of(params: &LokiParams) -> Result<(u64, u64), ApiError> {
     let end = match params.get("end") {
         Some(end) => parse_timestamp("end", end)?,
-        None => crate::loki::params::now_nanos(),
+        None => crate::params::now_nanos(),
     };
     let start = match params.get("start") {
         Some(start) => parse_timestamp("start", start)?,
@@ -139,15 +139,6 @@ pub fn line_json(entry: &LogEntry) -> Json {
         "labels": labels_json(&entry.stream),
         "metadata": labels_json(&metadata),
     })
-}
-
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce(&tokio::runtime::Handle) -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let runtime = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || work(&runtime))
-        .await
-        .map_err(|e| ApiError::Internal(format!("log query failed: {e}")))?
 }
 
 /// `cursor` is `<time ns>:<lines already returned at that time>`.

@@ -102,14 +102,7 @@ impl RowLabeler {
         severity_number: i32,
         attributes: &[KeyValue],
     ) -> StorageResult<Vec<RowLabel>> {
-        let resource = match &self.last {
-            Some((blob, labels)) if blob.as_slice() == resource_blob => Arc::clone(labels),
-            _ => {
-                let labels = self.resource_labels(resource_blob, service_name)?;
-                self.last = Some((resource_blob.to_vec(), Arc::clone(&labels)));
-                labels
-            }
-        };
+        let resource = self.resource(resource_blob, service_name)?;
         let mut out = Vec::with_capacity(resource.len() + attributes.len() + 1);
         out.extend(resource.iter().cloned());
         out.push(RowLabel {
@@ -130,14 +123,7 @@ impl RowLabeler {
         severity_text: &str,
         severity_number: i32,
     ) -> StorageResult<Vec<RowLabel>> {
-        let resource = match &self.last {
-            Some((blob, labels)) if blob.as_slice() == resource_blob => Arc::clone(labels),
-            _ => {
-                let labels = self.resource_labels(resource_blob, service_name)?;
-                self.last = Some((resource_blob.to_vec(), Arc::clone(&labels)));
-                labels
-            }
-        };
+        let resource = self.resource(resource_blob, service_name)?;
         let mut out: Vec<RowLabel> = resource
             .iter()
             .filter(|l| l.kind == LabelKind::Stream)
@@ -149,6 +135,23 @@ impl RowLabeler {
             kind: LabelKind::Stream,
         });
         Ok(out)
+    }
+
+    /// The labels of a resource: the last one's again when consecutive rows share it, else
+    /// [`Self::resource_labels`].
+    fn resource(
+        &mut self,
+        resource_blob: &[u8],
+        service_name: &str,
+    ) -> StorageResult<Arc<Vec<RowLabel>>> {
+        if let Some((blob, labels)) = &self.last
+            && blob.as_slice() == resource_blob
+        {
+            return Ok(Arc::clone(labels));
+        }
+        let labels = self.resource_labels(resource_blob, service_name)?;
+        self.last = Some((resource_blob.to_vec(), Arc::clone(&labels)));
+        Ok(labels)
     }
 
     /// The labels of a resource, decoded once per distinct resource.
