@@ -13,15 +13,14 @@
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::export::{TRACES_EXPORT, send_all};
 use anyhow::{Context, bail};
 use bytes::Bytes;
 use clap::Args;
 use prost::Message;
 use sightline_bench::{TrafficGenerator, spans_in};
-use sightline_collector::grpc::RawBytesCodec;
 use sightline_proto::otlp::collector::trace::v1::ExportTraceServiceRequest;
 
 use crate::machine::{describe, process_memory};
@@ -204,74 +203,6 @@ fn decode_rate(workload: &Workload, threads: usize) -> f64 {
     workload.spans as f64 / started.elapsed().as_secs_f64()
 }
 
-/// Sends every request, retrying refusals; returns (elapsed, refusals).
-async fn send_all(
-    workload: &Workload,
-    server: &ServerProcess,
-    args: &IngestArgs,
-) -> anyhow::Result<(Duration, u64)> {
-    let next = Arc::new(AtomicUsize::new(0));
-    let refused = Arc::new(AtomicU64::new(0));
-    let requests = Arc::new(workload.requests.clone());
-    let path = http::uri::PathAndQuery::from_static(
-        "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-    );
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..args.connections {
-        let channel = tonic::transport::Endpoint::from_shared(server.grpc.clone())?
-            .connect()
-            .await?;
-        for _ in 0..args.in_flight {
-            let (next, refused, requests, path) = (
-                next.clone(),
-                refused.clone(),
-                requests.clone(),
-                path.clone(),
-            );
-            let mut client = tonic::client::Grpc::new(channel.clone());
-            tasks.push(tokio::spawn(async move {
-                loop {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((body, _)) = requests.get(index) else {
-                        return Ok::<(), anyhow::Error>(());
-                    };
-                    loop {
-                        client.ready().await?;
-                        let request = tonic::Request::new(body.clone());
-                        match client.unary(request, path.clone(), RawBytesCodec).await {
-                            Ok(_) => break,
-                            Err(status) if status.code() == tonic::Code::Unavailable => {
-                                refused.fetch_add(1, Ordering::Relaxed);
-                                tokio::time::sleep(Duration::from_millis(200)).await;
-                            }
-                            Err(status) => anyhow::bail!("export failed: {status}"),
-                        }
-                    }
-                }
-            }));
-        }
-    }
-    let total = workload.requests.len();
-    let progress = async {
-        loop {
-            tokio::time::sleep(Duration::from_secs(10)).await;
-            let done = next.load(Ordering::Relaxed).min(total);
-            eprintln!(
-                "  sent {done}/{total} requests ({:.0}s)",
-                started.elapsed().as_secs_f64()
-            );
-        }
-    };
-    let all = futures::future::try_join_all(tasks);
-    let results = tokio::select! {
-        results = all => results?,
-        _ = progress => unreachable!(),
-    };
-    results.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
-    Ok((started.elapsed(), refused.load(Ordering::Relaxed)))
-}
-
 async fn lookups(
     server: &ServerProcess,
     workload: &Workload,
@@ -336,7 +267,21 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
 
     let server = ServerProcess::start(&args, &data_dir).await?;
     let pid = server.child.id();
-    let (elapsed, refusals) = send_all(&workload, &server, &args).await?;
+    let requests = Arc::new(
+        workload
+            .requests
+            .iter()
+            .map(|(body, _)| body.clone())
+            .collect(),
+    );
+    let (elapsed, refusals) = send_all(
+        &server.grpc,
+        TRACES_EXPORT,
+        requests,
+        args.connections,
+        args.in_flight,
+    )
+    .await?;
     let ingest_rate = workload.spans as f64 / elapsed.as_secs_f64();
     let peak_rss = process_memory(pid).map_or(0, |(hwm, _)| hwm);
     println!(

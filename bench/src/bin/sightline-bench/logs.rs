@@ -18,9 +18,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::export::{LOGS_EXPORT, send_all};
 use anyhow::{Context, bail};
 use bytes::Bytes;
 use clap::Args;
@@ -28,7 +28,6 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use prost::Message;
 use sightline_bench::TrafficGenerator;
-use sightline_collector::grpc::RawBytesCodec;
 use sightline_storage::block::BlockMeta;
 use sightline_storage::block::log_index::bundle::read_table;
 use sightline_storage::block::log_index::{LOG_INDEX_FILE, build_log_index};
@@ -133,74 +132,6 @@ fn generate(args: &LogsArgs) -> Workload {
         workload.requests.push(bytes);
     }
     workload
-}
-
-/// Sends every request over `connections` x `in_flight` streams, retrying refusals after a
-/// pause; returns (elapsed, refusals).
-async fn send_all(
-    workload: &Workload,
-    server: &ServerProcess,
-    args: &LogsArgs,
-) -> anyhow::Result<(Duration, u64)> {
-    let next = Arc::new(AtomicUsize::new(0));
-    let refused = Arc::new(AtomicU64::new(0));
-    let requests = Arc::new(workload.requests.clone());
-    let path = http::uri::PathAndQuery::from_static(
-        "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
-    );
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..args.connections {
-        let channel = tonic::transport::Endpoint::from_shared(server.grpc().to_string())?
-            .connect()
-            .await?;
-        for _ in 0..args.in_flight {
-            let (next, refused, requests, path) = (
-                next.clone(),
-                refused.clone(),
-                requests.clone(),
-                path.clone(),
-            );
-            let mut client = tonic::client::Grpc::new(channel.clone());
-            tasks.push(tokio::spawn(async move {
-                loop {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(body) = requests.get(index) else {
-                        return Ok::<(), anyhow::Error>(());
-                    };
-                    loop {
-                        client.ready().await?;
-                        let request = tonic::Request::new(body.clone());
-                        match client.unary(request, path.clone(), RawBytesCodec).await {
-                            Ok(_) => break,
-                            Err(status) if status.code() == tonic::Code::Unavailable => {
-                                refused.fetch_add(1, Ordering::Relaxed);
-                                tokio::time::sleep(Duration::from_millis(200)).await;
-                            }
-                            Err(status) => anyhow::bail!("export failed: {status}"),
-                        }
-                    }
-                }
-            }));
-        }
-    }
-    let total = workload.requests.len();
-    let progress = async {
-        loop {
-            tokio::time::sleep(Duration::from_secs(10)).await;
-            let done = next.load(Ordering::Relaxed).min(total);
-            eprintln!(
-                "  sent {done}/{total} requests ({:.0}s)",
-                started.elapsed().as_secs_f64()
-            );
-        }
-    };
-    let results = tokio::select! {
-        results = futures::future::try_join_all(tasks) => results?,
-        _ = progress => unreachable!(),
-    };
-    results.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
-    Ok((started.elapsed(), refused.load(Ordering::Relaxed)))
 }
 
 /// A stored logs block: its directory and what its meta.json says.
@@ -516,7 +447,15 @@ async fn ingest_and_stop(args: &LogsArgs, data_dir: &Path) -> anyhow::Result<()>
     let server =
         ServerProcess::start_on(&args.sightline_bin, data_dir, args.memory_limit_mib).await?;
     let pid = server.pid();
-    let (elapsed, refusals) = send_all(&workload, &server, args).await?;
+    let requests = Arc::new(workload.requests.clone());
+    let (elapsed, refusals) = send_all(
+        server.grpc(),
+        LOGS_EXPORT,
+        requests,
+        args.connections,
+        args.in_flight,
+    )
+    .await?;
     let peak_rss = process_memory(pid).map_or(0, |(hwm, _)| hwm);
     let seconds = elapsed.as_secs_f64();
     println!(

@@ -13,6 +13,7 @@
 //!   latency over 24 hours of histogram and counter series plus span metrics.
 
 mod block_stats;
+mod export;
 mod ingest;
 mod logs;
 mod logs_queries;

@@ -17,9 +17,10 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::export::{METRICS_EXPORT, TRACES_EXPORT, send_all, send_one};
 use anyhow::{Context, bail};
 use bytes::Bytes;
 use clap::Args;
@@ -34,7 +35,6 @@ use prost::Message;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sightline_bench::{TrafficGenerator, spans_in};
-use sightline_collector::grpc::RawBytesCodec;
 use sightline_storage::block::BlockMeta;
 
 use crate::ingest::ServerProcess;
@@ -50,8 +50,6 @@ const BOUNDS: [f64; 9] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
 const MAX_SERVICES: usize = 50;
 /// Written into the data directory after ingest: the span phase's time range.
 pub const STATE_FILE: &str = "sightline-bench-metrics.json";
-const METRICS_EXPORT: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
-const TRACES_EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
 /// Options of `sightline-bench metrics`.
 #[derive(Debug, Args)]
@@ -312,79 +310,6 @@ fn service_metrics(
     }
 }
 
-/// Sends every request over `connections` x `in_flight` streams, retrying refusals after a
-/// pause; returns (elapsed, refusals).
-async fn send_all(
-    workload: &Workload,
-    server: &ServerProcess,
-    args: &MetricsArgs,
-) -> anyhow::Result<(Duration, u64)> {
-    let next = Arc::new(AtomicUsize::new(0));
-    let refused = Arc::new(AtomicU64::new(0));
-    let requests = Arc::new(workload.requests.clone());
-    let path = http::uri::PathAndQuery::from_static(METRICS_EXPORT);
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..args.connections {
-        let channel = tonic::transport::Endpoint::from_shared(server.grpc().to_string())?
-            .connect()
-            .await?;
-        for _ in 0..args.in_flight {
-            let (next, refused, requests, path) = (
-                next.clone(),
-                refused.clone(),
-                requests.clone(),
-                path.clone(),
-            );
-            let mut client = tonic::client::Grpc::new(channel.clone());
-            tasks.push(tokio::spawn(async move {
-                while let Some(body) = requests.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    send_one(&mut client, body, &path, &refused).await?;
-                }
-                Ok::<(), anyhow::Error>(())
-            }));
-        }
-    }
-    let total = workload.requests.len();
-    let progress = async {
-        loop {
-            tokio::time::sleep(Duration::from_secs(10)).await;
-            let done = next.load(Ordering::Relaxed).min(total);
-            eprintln!(
-                "  sent {done}/{total} requests ({:.0}s)",
-                started.elapsed().as_secs_f64()
-            );
-        }
-    };
-    let results = tokio::select! {
-        results = futures::future::try_join_all(tasks) => results?,
-        _ = progress => unreachable!(),
-    };
-    results.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
-    Ok((started.elapsed(), refused.load(Ordering::Relaxed)))
-}
-
-/// Sends one export request, retrying while the server refuses it as overloaded.
-async fn send_one(
-    client: &mut tonic::client::Grpc<tonic::transport::Channel>,
-    body: &Bytes,
-    path: &http::uri::PathAndQuery,
-    refused: &AtomicU64,
-) -> anyhow::Result<()> {
-    loop {
-        client.ready().await?;
-        let request = tonic::Request::new(body.clone());
-        match client.unary(request, path.clone(), RawBytesCodec).await {
-            Ok(_) => return Ok(()),
-            Err(status) if status.code() == tonic::Code::Unavailable => {
-                refused.fetch_add(1, Ordering::Relaxed);
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(status) => bail!("export failed: {status}"),
-        }
-    }
-}
-
 /// Sends the load generator's spans (timestamped now) at `--span-rate` for `--span-seconds`;
 /// returns the phase's (start, end) in unix nanoseconds and the spans sent.
 async fn send_spans(
@@ -536,7 +461,15 @@ async fn ingest_and_stop(args: &MetricsArgs, data_dir: &Path) -> anyhow::Result<
     let server =
         ServerProcess::start_on(&args.sightline_bin, data_dir, args.memory_limit_mib).await?;
     let pid = server.pid();
-    let (elapsed, refusals) = send_all(&workload, &server, args).await?;
+    let requests = Arc::new(workload.requests.clone());
+    let (elapsed, refusals) = send_all(
+        server.grpc(),
+        METRICS_EXPORT,
+        requests,
+        args.connections,
+        args.in_flight,
+    )
+    .await?;
     let peak_rss = process_memory(pid).map_or(0, |(hwm, _)| hwm);
     let seconds = elapsed.as_secs_f64();
     println!(
