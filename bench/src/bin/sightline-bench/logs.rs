@@ -28,7 +28,6 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use prost::Message;
 use sightline_bench::TrafficGenerator;
-use sightline_storage::block::BlockMeta;
 use sightline_storage::block::log_index::bundle::read_table;
 use sightline_storage::block::log_index::{LOG_INDEX_FILE, build_log_index};
 use sightline_storage::rows::logs::{LogColumns, line_text};
@@ -36,6 +35,7 @@ use sightline_storage::rows::logs::{LogColumns, line_text};
 use crate::ingest::ServerProcess;
 use crate::logs_queries::{self, QueryPlan};
 use crate::machine::{describe, process_memory};
+use crate::stats::{StoredBlock, stored_blocks};
 
 const SECOND: u64 = 1_000_000_000;
 const DAY: u64 = 24 * 3600 * SECOND;
@@ -132,39 +132,6 @@ fn generate(args: &LogsArgs) -> Workload {
         workload.requests.push(bytes);
     }
     workload
-}
-
-/// A stored logs block: its directory and what its meta.json says.
-struct StoredBlock {
-    dir: PathBuf,
-    rows: u64,
-    min_time: u64,
-    max_time: u64,
-}
-
-/// The logs blocks under `<data_dir>/blocks/single-tenant/logs`, oldest block id first.
-fn stored_blocks(data_dir: &Path) -> anyhow::Result<Vec<StoredBlock>> {
-    let root = data_dir.join("blocks/single-tenant/logs");
-    let Ok(entries) = std::fs::read_dir(&root) else {
-        return Ok(Vec::new());
-    };
-    let mut blocks = Vec::new();
-    for entry in entries {
-        let dir = entry?.path();
-        let Ok(meta) = std::fs::read(dir.join("meta.json")) else {
-            continue;
-        };
-        let meta: BlockMeta = serde_json::from_slice(&meta)
-            .with_context(|| format!("reading {}/meta.json", dir.display()))?;
-        blocks.push(StoredBlock {
-            rows: meta.rows,
-            min_time: meta.min_time_unix_nano,
-            max_time: meta.max_time_unix_nano,
-            dir,
-        });
-    }
-    blocks.sort_by(|a, b| a.dir.cmp(&b.dir));
-    Ok(blocks)
 }
 
 /// CPU time of this process (all threads) so far, seconds, from /proc/self/stat.
@@ -374,7 +341,7 @@ pub async fn run(args: LogsArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| temp.path().join("data"));
     println!("machine: {}", describe());
-    let existing = stored_blocks(&data_dir)?;
+    let existing = stored_blocks(&data_dir, "logs")?;
     let ingest = !args.skip_ingest && existing.is_empty();
     if ingest {
         println!(
@@ -398,7 +365,7 @@ pub async fn run(args: LogsArgs) -> anyhow::Result<()> {
         );
     }
 
-    let blocks = stored_blocks(&data_dir)?;
+    let blocks = stored_blocks(&data_dir, "logs")?;
     if blocks.is_empty() {
         bail!("no logs blocks under {}", data_dir.display());
     }

@@ -21,7 +21,7 @@ use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::export::{METRICS_EXPORT, TRACES_EXPORT, send_all, send_one};
-use anyhow::{Context, bail};
+use anyhow::bail;
 use bytes::Bytes;
 use clap::Args;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -35,11 +35,11 @@ use prost::Message;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sightline_bench::{TrafficGenerator, spans_in};
-use sightline_storage::block::BlockMeta;
 
 use crate::ingest::ServerProcess;
 use crate::machine::{describe, process_memory};
 use crate::metrics_queries::{self, QueryPlan};
+use crate::stats::stored_blocks;
 
 const SECOND: u64 = 1_000_000_000;
 /// Seconds between two points of a series.
@@ -344,38 +344,6 @@ async fn send_spans(
     Ok((begin, now_unix_nano(), spans))
 }
 
-/// A stored metrics block, as its meta.json says.
-struct StoredBlock {
-    rows: u64,
-    bytes: u64,
-    min_time: u64,
-    max_time: u64,
-}
-
-/// The metrics blocks under `<data_dir>/blocks/single-tenant/metrics`.
-fn stored_blocks(data_dir: &Path) -> anyhow::Result<Vec<StoredBlock>> {
-    let root = data_dir.join("blocks/single-tenant/metrics");
-    let Ok(entries) = std::fs::read_dir(&root) else {
-        return Ok(Vec::new());
-    };
-    let mut blocks = Vec::new();
-    for entry in entries {
-        let dir = entry?.path();
-        let Ok(meta) = std::fs::read(dir.join("meta.json")) else {
-            continue;
-        };
-        let meta: BlockMeta = serde_json::from_slice(&meta)
-            .with_context(|| format!("reading {}/meta.json", dir.display()))?;
-        blocks.push(StoredBlock {
-            rows: meta.rows,
-            bytes: meta.size_bytes,
-            min_time: meta.min_time_unix_nano,
-            max_time: meta.max_time_unix_nano,
-        });
-    }
-    Ok(blocks)
-}
-
 /// Runs the benchmark and prints its results.
 pub async fn run(args: MetricsArgs) -> anyhow::Result<()> {
     let temp = tempfile::tempdir()?;
@@ -384,7 +352,7 @@ pub async fn run(args: MetricsArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| temp.path().join("data"));
     println!("machine: {}", describe());
-    let ingest = stored_blocks(&data_dir)?.is_empty();
+    let ingest = stored_blocks(&data_dir, "metrics")?.is_empty();
     if ingest {
         println!(
             "command: sightline-bench metrics --series {} --hours {} --batch-points {} --connections {} --in-flight {} --span-seconds {} --span-rate {} --memory-limit-mib {} --runs {} --query-budget-secs {} --seed {}",
@@ -410,7 +378,7 @@ pub async fn run(args: MetricsArgs) -> anyhow::Result<()> {
         );
     }
 
-    let blocks = stored_blocks(&data_dir)?;
+    let blocks = stored_blocks(&data_dir, "metrics")?;
     if blocks.is_empty() {
         bail!("no metrics blocks under {}", data_dir.display());
     }

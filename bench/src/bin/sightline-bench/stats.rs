@@ -63,3 +63,45 @@ pub fn dir_size(dir: &std::path::Path) -> u64 {
         })
         .sum()
 }
+
+/// A stored block of the `single-tenant` tenant: its directory and what its meta.json says.
+pub struct StoredBlock {
+    /// The block's directory.
+    pub dir: std::path::PathBuf,
+    /// Rows (spans, log lines or data points).
+    pub rows: u64,
+    /// Bytes of its files.
+    pub bytes: u64,
+    /// Earliest record time, unix ns.
+    pub min_time: u64,
+    /// Latest record time, unix ns.
+    pub max_time: u64,
+}
+
+/// The blocks of `signal` (`traces`, `logs`, `metrics`) under `<data_dir>/blocks/single-tenant`,
+/// oldest block id first (none when the directory does not exist).
+pub fn stored_blocks(data_dir: &std::path::Path, signal: &str) -> anyhow::Result<Vec<StoredBlock>> {
+    use anyhow::Context;
+    let root = data_dir.join("blocks/single-tenant").join(signal);
+    let Ok(entries) = std::fs::read_dir(&root) else {
+        return Ok(Vec::new());
+    };
+    let mut blocks = Vec::new();
+    for entry in entries {
+        let dir = entry?.path();
+        let Ok(meta) = std::fs::read(dir.join("meta.json")) else {
+            continue;
+        };
+        let meta: sightline_storage::block::BlockMeta = serde_json::from_slice(&meta)
+            .with_context(|| format!("reading {}/meta.json", dir.display()))?;
+        blocks.push(StoredBlock {
+            rows: meta.rows,
+            bytes: meta.size_bytes,
+            min_time: meta.min_time_unix_nano,
+            max_time: meta.max_time_unix_nano,
+            dir,
+        });
+    }
+    blocks.sort_by(|a, b| a.dir.cmp(&b.dir));
+    Ok(blocks)
+}
