@@ -2,13 +2,12 @@
 //! server holding the benchmark's logs, each run several times, with latency percentiles, what
 //! each answer held and how many stored rows the server read for it.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::bail;
 use serde_json::Value as Json;
 
 use crate::ingest::ServerProcess;
-use crate::stats::Percentiles;
+use crate::stats::time_runs;
 
 const HOUR: u64 = 3600 * 1_000_000_000;
 
@@ -87,19 +86,6 @@ impl Answer {
     }
 }
 
-/// One timed request; fails on a non-success status.
-async fn timed(client: &reqwest::Client, url: &reqwest::Url) -> anyhow::Result<(Duration, Json)> {
-    let started = Instant::now();
-    let response = client.get(url.clone()).send().await?;
-    let status = response.status();
-    let body = response.bytes().await?;
-    let elapsed = started.elapsed();
-    if !status.is_success() {
-        bail!("{url}: {status}: {}", String::from_utf8_lossy(&body));
-    }
-    Ok((elapsed, serde_json::from_slice(&body)?))
-}
-
 /// Times `url` `plan.runs` times (fewer when the runs exceed `plan.budget`) and prints one line:
 /// percentiles, the first (cold) run and what the last answer held.
 async fn measure(
@@ -109,30 +95,8 @@ async fn measure(
     answer: Answer,
     plan: &QueryPlan,
 ) -> anyhow::Result<()> {
-    let mut samples: Vec<Duration> = Vec::with_capacity(plan.runs);
-    let mut last = Json::Null;
-    while samples.is_empty()
-        || (samples.len() < plan.runs && samples.iter().sum::<Duration>() < plan.budget)
-    {
-        let (elapsed, body) = timed(client, &url).await?;
-        samples.push(elapsed);
-        last = body;
-    }
-    let (first, runs) = (samples[0], samples.len());
-    let p = Percentiles::of(&mut samples);
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    let cut = if runs < plan.runs {
-        format!(", only {runs} runs: over the time budget")
-    } else {
-        String::new()
-    };
-    println!(
-        "{label}: p50 {:.1} ms, p99 {:.1} ms (first run {:.1} ms{cut}); {}",
-        ms(p.p50),
-        ms(p.p99),
-        ms(first),
-        answer.describe(&last)
-    );
+    let (timing, last) = time_runs(client, &url, plan.runs, plan.budget).await?;
+    println!("{label}: {timing}; {}", answer.describe(&last));
     Ok(())
 }
 

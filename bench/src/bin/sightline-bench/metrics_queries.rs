@@ -2,13 +2,13 @@
 //! and series over the Prometheus HTTP API of a server holding the benchmark's metrics, each run
 //! several times, with latency percentiles and what each answer held.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use serde_json::Value as Json;
 
 use crate::ingest::ServerProcess;
-use crate::stats::Percentiles;
+use crate::stats::time_runs;
 
 const SECOND: u64 = 1_000_000_000;
 const HOUR: u64 = 3600 * SECOND;
@@ -53,19 +53,6 @@ fn describe(body: &Json) -> String {
     )
 }
 
-/// One timed request; fails on a non-success status.
-async fn timed(client: &reqwest::Client, url: &reqwest::Url) -> anyhow::Result<(Duration, Json)> {
-    let started = Instant::now();
-    let response = client.get(url.clone()).send().await?;
-    let status = response.status();
-    let body = response.bytes().await?;
-    let elapsed = started.elapsed();
-    if !status.is_success() {
-        bail!("{url}: {status}: {}", String::from_utf8_lossy(&body));
-    }
-    Ok((elapsed, serde_json::from_slice(&body)?))
-}
-
 /// Times `url` `plan.runs` times (fewer when the runs exceed `plan.budget`) and prints one line:
 /// percentiles, the first (cold) run and what the last answer held.
 async fn measure(
@@ -74,30 +61,8 @@ async fn measure(
     url: reqwest::Url,
     plan: &QueryPlan,
 ) -> anyhow::Result<Json> {
-    let mut samples: Vec<Duration> = Vec::with_capacity(plan.runs);
-    let mut last = Json::Null;
-    while samples.is_empty()
-        || (samples.len() < plan.runs && samples.iter().sum::<Duration>() < plan.budget)
-    {
-        let (elapsed, body) = timed(client, &url).await?;
-        samples.push(elapsed);
-        last = body;
-    }
-    let (first, runs) = (samples[0], samples.len());
-    let p = Percentiles::of(&mut samples);
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    let cut = if runs < plan.runs {
-        format!(", only {runs} runs: over the time budget")
-    } else {
-        String::new()
-    };
-    println!(
-        "{label}: p50 {:.1} ms, p99 {:.1} ms (first run {:.1} ms, {runs} runs{cut}); {}",
-        ms(p.p50),
-        ms(p.p99),
-        ms(first),
-        describe(&last)
-    );
+    let (timing, last) = time_runs(client, &url, plan.runs, plan.budget).await?;
+    println!("{label}: {timing}; {}", describe(&last));
     Ok(last)
 }
 

@@ -105,3 +105,53 @@ pub fn stored_blocks(data_dir: &std::path::Path, signal: &str) -> anyhow::Result
     blocks.sort_by(|a, b| a.dir.cmp(&b.dir));
     Ok(blocks)
 }
+
+/// One timed GET; fails on a non-success status.
+async fn timed_get(
+    client: &reqwest::Client,
+    url: &reqwest::Url,
+) -> anyhow::Result<(Duration, serde_json::Value)> {
+    let started = std::time::Instant::now();
+    let response = client.get(url.clone()).send().await?;
+    let status = response.status();
+    let body = response.bytes().await?;
+    let elapsed = started.elapsed();
+    if !status.is_success() {
+        anyhow::bail!("{url}: {status}: {}", String::from_utf8_lossy(&body));
+    }
+    Ok((elapsed, serde_json::from_slice(&body)?))
+}
+
+/// GETs `url` `runs` times (fewer once the runs together exceed `budget`, at least once);
+/// returns `p50 .. ms, p99 .. ms (first run .. ms[, only N runs: over the time budget])` and
+/// the last answer.
+pub async fn time_runs(
+    client: &reqwest::Client,
+    url: &reqwest::Url,
+    runs: usize,
+    budget: Duration,
+) -> anyhow::Result<(String, serde_json::Value)> {
+    let mut samples: Vec<Duration> = Vec::with_capacity(runs);
+    let mut last = serde_json::Value::Null;
+    while samples.is_empty() || (samples.len() < runs && samples.iter().sum::<Duration>() < budget)
+    {
+        let (elapsed, body) = timed_get(client, url).await?;
+        samples.push(elapsed);
+        last = body;
+    }
+    let (first, done) = (samples[0], samples.len());
+    let p = Percentiles::of(&mut samples);
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let cut = if done < runs {
+        format!(", only {done} runs: over the time budget")
+    } else {
+        String::new()
+    };
+    let text = format!(
+        "p50 {:.1} ms, p99 {:.1} ms (first run {:.1} ms{cut})",
+        ms(p.p50),
+        ms(p.p99),
+        ms(first)
+    );
+    Ok((text, last))
+}
