@@ -1,6 +1,6 @@
 //! The blocks known per tenant and signal, with what lookups need in memory: each block's meta,
-//! its trace-id bloom filter (loaded eagerly, small), and its trace-id index and Parquet footer
-//! (loaded on first use).
+//! its trace-id bloom filter (loaded eagerly, small), and its trace-id, full-text or series index
+//! and Parquet footer (loaded on first use).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,6 +12,7 @@ use tokio::sync::OnceCell;
 use crate::backend::BlockStorage;
 use crate::block::log_index::{LOG_INDEX_FILE, LogIndex};
 use crate::block::meta::{BLOOM_FILE, META_FILE, TRACE_INDEX_FILE};
+use crate::block::series_index::{SERIES_INDEX_FILE, SeriesIndex};
 use crate::block::{BlockMeta, BlockReader, TraceIdBloom, TraceIndex};
 use crate::error::{StorageError, StorageResult};
 use crate::tenant::{Signal, TenantId};
@@ -27,6 +28,7 @@ pub struct BlockHandle {
     bloom: Option<TraceIdBloom>,
     trace_index: OnceCell<Arc<TraceIndex>>,
     log_index: OnceCell<Option<Arc<LogIndex>>>,
+    series_index: OnceCell<Option<Arc<SeriesIndex>>>,
     reader: BlockReader,
     storage: BlockStorage,
 }
@@ -63,6 +65,7 @@ impl BlockHandle {
             bloom,
             trace_index: cell,
             log_index: OnceCell::new(),
+            series_index: OnceCell::new(),
             reader,
             storage,
         })
@@ -126,15 +129,44 @@ impl BlockHandle {
             .cloned()
     }
 
+    /// The series index of a metrics block, read on first use; `None` when the block has none
+    /// (not a metrics block, or written before block format 4).
+    pub async fn series_index(&self) -> StorageResult<Option<Arc<SeriesIndex>>> {
+        self.series_index
+            .get_or_try_init(|| async {
+                if self.meta.file_size(SERIES_INDEX_FILE).is_none() {
+                    return Ok(None);
+                }
+                let path = BlockStorage::block_file(
+                    &self.tenant,
+                    self.signal,
+                    &self.meta.block_id,
+                    SERIES_INDEX_FILE,
+                );
+                let bytes = self.storage.get(&path).await?;
+                let index = tokio::task::spawn_blocking(move || SeriesIndex::from_bytes(bytes))
+                    .await
+                    .map_err(|e| StorageError::corrupt(SERIES_INDEX_FILE, e.to_string()))??;
+                Ok(Some(Arc::new(index)))
+            })
+            .await
+            .cloned()
+    }
+
     /// The block's data reader.
     pub fn reader(&self) -> &BlockReader {
         &self.reader
     }
 
-    /// Memory held for lookups (bloom filter and, once loaded, the trace-id index).
+    /// Memory held for lookups (bloom filter and, once loaded, the trace-id and series indexes).
     pub fn memory_bytes(&self) -> usize {
         self.bloom.as_ref().map_or(0, |b| b.size_bytes())
             + self.trace_index.get().map_or(0, |i| i.size_bytes())
+            + self
+                .series_index
+                .get()
+                .and_then(|i| i.as_ref())
+                .map_or(0, |i| i.size_bytes())
     }
 }
 

@@ -13,7 +13,7 @@ use sightline_storage::{Signal, TelemetryStore, TenantId};
 
 use super::envelope::{PromError, PromJson, format_value, unix_seconds};
 use super::params::{PromParams, expression_selectors};
-use super::select::{LabelMatcher, Selector, matches_any, select_any};
+use super::select::{LabelMatcher, Selector, matches_any, select_series_names};
 use crate::QueryState;
 use crate::prometheus::naming::{self, METRIC_NAME_LABEL, MetricKind};
 use crate::prometheus::series::{
@@ -88,8 +88,8 @@ pub async fn series_handler(
     }
     let (start, end) = params.time_range()?;
     let limit = params.limit("limit")?;
-    let series = select_any(&state.store, &tenant, &selectors, start, end).await?;
-    let items = series.iter().map(|s| labels_object(&s.series)).collect();
+    let series = select_series_names(&state.store, &tenant, &selectors, start, end).await?;
+    let items = series.iter().map(|s| labels_object(s)).collect();
     Ok(limited(items, limit))
 }
 
@@ -105,11 +105,11 @@ pub async fn labels_handler(
     let selectors = compile(params.selectors()?)?;
     let (start, end) = params.time_range()?;
     let limit = params.limit("limit")?;
-    let series = select_any(&state.store, &tenant, &selectors, start, end).await?;
+    let series = select_series_names(&state.store, &tenant, &selectors, start, end).await?;
     let mut names = BTreeSet::new();
     for s in &series {
         names.insert(METRIC_NAME_LABEL);
-        names.extend(s.series.labels.iter().map(|(n, _)| n.as_str()));
+        names.extend(s.labels.iter().map(|(n, _)| n.as_str()));
     }
     Ok(limited(names.into_iter().map(Json::from).collect(), limit))
 }
@@ -139,10 +139,10 @@ pub async fn values_handler(
     let selectors = compile(params.selectors()?)?;
     let (start, end) = params.time_range()?;
     let limit = params.limit("limit")?;
-    let series = select_any(&state.store, &tenant, &selectors, start, end).await?;
+    let series = select_series_names(&state.store, &tenant, &selectors, start, end).await?;
     let values: BTreeSet<&str> = series
         .iter()
-        .filter_map(|s| s.series.label(&name))
+        .filter_map(|s| s.label(&name))
         .filter(|v| !v.is_empty())
         .collect();
     Ok(limited(values.into_iter().map(Json::from).collect(), limit))
@@ -221,6 +221,11 @@ async fn descriptions(
         Ok(())
     };
     for block in store.blocks(tenant, Signal::Metrics, None) {
+        // A series index holds a row of every stream: every name, description and unit.
+        if let Some(index) = block.series_index().await.map_err(crate::ApiError::from)? {
+            scan(index.rows())?;
+            continue;
+        }
         for batch in block
             .reader()
             .read_all()
@@ -249,10 +254,10 @@ pub async fn metadata_handler(
     let metric = params.get("metric").map(str::to_string);
     let limit = params.limit("limit")?;
     let per_metric = params.limit("limit_per_metric")?;
-    let series = select_any(&state.store, &tenant, &[], 0, u64::MAX).await?;
+    let series = select_series_names(&state.store, &tenant, &[], 0, u64::MAX).await?;
     let mut families: BTreeMap<String, BTreeSet<&'static str>> = BTreeMap::new();
     for s in &series {
-        let (name, kind) = family(&s.series);
+        let (name, kind) = family(s);
         if metric.as_ref().is_none_or(|m| *m == name) {
             families.entry(name).or_default().insert(kind);
         }

@@ -6,7 +6,11 @@ use regex::Regex;
 use sightline_storage::{TelemetryStore, TenantId};
 
 use crate::ApiError;
-use crate::prometheus::series::{PromSeries, SeriesSamples, list_series_where};
+use std::sync::Arc;
+
+use crate::prometheus::series::{
+    PromSeries, SeriesSamples, list_series_names_where, list_series_where,
+};
 
 /// A matcher's operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -100,6 +104,21 @@ pub async fn select_any(
     end_ns: u64,
 ) -> Result<Vec<SeriesSamples>, ApiError> {
     list_series_where(store, tenant, (start_ns, end_ns), |series| {
+        matches_any(selectors, series)
+    })
+    .await
+}
+
+/// The series (without samples) that any of `selectors` selects (every series when there are
+/// none) in `start_ns..=end_ns`: what the series and label endpoints list.
+pub async fn select_series_names(
+    store: &TelemetryStore,
+    tenant: &TenantId,
+    selectors: &[Selector],
+    start_ns: u64,
+    end_ns: u64,
+) -> Result<Vec<Arc<PromSeries>>, ApiError> {
+    list_series_names_where(store, tenant, (start_ns, end_ns), |series| {
         matches_any(selectors, series)
     })
     .await

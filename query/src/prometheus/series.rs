@@ -44,9 +44,11 @@ use sightline_storage::{StorageError, StorageResult};
 
 use super::naming::{self, MetricKind};
 use columns::Columns;
-pub use list::{Point, SeriesSamples, list_series, list_series_where};
+pub use list::{Point, SeriesSamples, list_series, list_series_names_where, list_series_where};
 
 mod columns;
+#[cfg(test)]
+mod index_tests;
 mod list;
 #[cfg(test)]
 mod tests;
@@ -206,6 +208,50 @@ struct Stream {
 }
 
 impl Stream {
+    /// Calls `emit` with each series and value the point at `row` yields (values of a stale
+    /// point are meaningless: the caller replaces them).
+    fn emit_point(
+        &mut self,
+        c: &Columns<'_>,
+        row: usize,
+        stale: bool,
+        buckets: &mut Vec<(f64, u64)>,
+        emit: &mut impl FnMut(&Arc<PromSeries>, f64),
+    ) {
+        match self.metric_type {
+            MetricType::Gauge | MetricType::Sum => {
+                let value = if c.value_double.is_valid(row) {
+                    Some(c.value_double.value(row))
+                } else if c.value_int.is_valid(row) {
+                    Some(c.value_int.value(row) as f64)
+                } else {
+                    None
+                };
+                if let Some(value) = value.or(stale.then_some(0.0)) {
+                    emit(&self.base, value);
+                }
+            }
+            MetricType::Histogram | MetricType::ExponentialHistogram => {
+                c.buckets(row, self.metric_type, buckets);
+                for &(bound, count) in buckets.iter() {
+                    emit(self.bound(bound), count as f64);
+                }
+                if c.sum.is_valid(row) || stale {
+                    emit(&self.sum, c.sum.value(row));
+                }
+                emit(&self.count, c.count.value(row) as f64);
+            }
+            MetricType::Summary => {
+                let values = c.quantile_values.row(row);
+                for (q, value) in c.quantiles.row(row).iter().zip(values) {
+                    emit(self.bound(*q), *value);
+                }
+                emit(&self.sum, c.sum.value(row));
+                emit(&self.count, c.count.value(row) as f64);
+            }
+        }
+    }
+
     fn bound(&mut self, bound: f64) -> &Arc<PromSeries> {
         let (suffix, label, kind) = match self.metric_type {
             MetricType::Summary => ("", naming::QUANTILE, SeriesKind::SummaryQuantile),
@@ -349,7 +395,7 @@ impl SampleConverter {
             let start_time_ns = c.start.value(row);
             let stream_id = c.series_id.value(row);
             let stream = Self::stream(&mut self.streams, &mut self.resources, &c, row)?;
-            let mut emit = |series: &Arc<PromSeries>, value: f64| {
+            stream.emit_point(&c, row, stale, &mut buckets, &mut |series, value| {
                 let value = if stale { stale_nan() } else { value };
                 visit(PromSample {
                     series,
@@ -358,39 +404,7 @@ impl SampleConverter {
                     time_ns,
                     value,
                 });
-            };
-            match stream.metric_type {
-                MetricType::Gauge | MetricType::Sum => {
-                    let value = if c.value_double.is_valid(row) {
-                        Some(c.value_double.value(row))
-                    } else if c.value_int.is_valid(row) {
-                        Some(c.value_int.value(row) as f64)
-                    } else {
-                        None
-                    };
-                    if let Some(value) = value.or(stale.then_some(0.0)) {
-                        emit(&stream.base, value);
-                    }
-                }
-                MetricType::Histogram | MetricType::ExponentialHistogram => {
-                    c.buckets(row, stream.metric_type, &mut buckets);
-                    for &(bound, count) in &buckets {
-                        emit(stream.bound(bound), count as f64);
-                    }
-                    if c.sum.is_valid(row) || stale {
-                        emit(&stream.sum, c.sum.value(row));
-                    }
-                    emit(&stream.count, c.count.value(row) as f64);
-                }
-                MetricType::Summary => {
-                    let values = c.quantile_values.row(row);
-                    for (q, value) in c.quantiles.row(row).iter().zip(values) {
-                        emit(stream.bound(*q), *value);
-                    }
-                    emit(&stream.sum, c.sum.value(row));
-                    emit(&stream.count, c.count.value(row) as f64);
-                }
-            }
+            });
             if let Some(info) = &stream.resource.target_info
                 && self
                     .target_info_sent
@@ -403,6 +417,29 @@ impl SampleConverter {
                     time_ns,
                     value: 1.0,
                 });
+            }
+        }
+        self.buckets = buckets;
+        Ok(())
+    }
+
+    /// Visits, for each row of `batch`, every series its point yields (and its resource's
+    /// `target_info`), whatever the point's time: the series a series index row stands for.
+    pub fn series_of_batch(
+        &mut self,
+        batch: &RecordBatch,
+        visit: &mut impl FnMut(usize, &Arc<PromSeries>),
+    ) -> StorageResult<()> {
+        let c = Columns::new(batch)?;
+        let mut buckets = std::mem::take(&mut self.buckets);
+        for row in 0..batch.num_rows() {
+            let stale = c.flags.value(row) & FLAG_NO_RECORDED_VALUE != 0;
+            let stream = Self::stream(&mut self.streams, &mut self.resources, &c, row)?;
+            stream.emit_point(&c, row, stale, &mut buckets, &mut |series, _| {
+                visit(row, series)
+            });
+            if let Some(info) = &stream.resource.target_info {
+                visit(row, info);
             }
         }
         self.buckets = buckets;

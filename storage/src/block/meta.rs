@@ -9,8 +9,9 @@ use crate::tenant::Signal;
 /// The `format` value of every Sightline block.
 pub const BLOCK_FORMAT: &str = "sightline-block";
 /// Current block format version: 2 added `parent_offset` and trace summaries to trace blocks;
-/// 3 adds the full-text index `logs.index` beside logs blocks (older logs blocks are scanned).
-pub const BLOCK_FORMAT_VERSION: u32 = 3;
+/// 3 adds the full-text index `logs.index` beside logs blocks (older logs blocks are scanned);
+/// 4 adds the series index `series.parquet` beside metrics blocks (older ones are read whole).
+pub const BLOCK_FORMAT_VERSION: u32 = 4;
 /// Oldest block format version this build reads.
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 

@@ -1,5 +1,6 @@
 //! Writing a block: merge and sort the rows, encode Parquet (zstd, page statistics, page index),
-//! build the trace-id index and bloom filter (traces) or the full-text index (logs), then upload
+//! build the trace-id index and bloom filter (traces), the full-text index (logs) or the series
+//! index (metrics), then upload
 //! every file and `meta.json` last.
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -20,6 +21,7 @@ use super::meta::{
     BLOCK_FORMAT, BLOCK_FORMAT_VERSION, BLOOM_FILE, BlockFile, BlockMeta, DATA_FILE, META_FILE,
     TRACE_INDEX_FILE, WalCoverage,
 };
+use super::series_index::{SERIES_INDEX_FILE, build_series_index};
 use super::structure::{LinkedBatch, link_parents};
 use super::trace_index::{IndexRow, TraceIndex};
 use crate::backend::BlockStorage;
@@ -110,6 +112,12 @@ pub fn encode_block(
         files.push((
             LOG_INDEX_FILE.to_string(),
             Bytes::from(build_log_index(&sorted)?),
+        ));
+    }
+    if signal == Signal::Metrics {
+        files.push((
+            SERIES_INDEX_FILE.to_string(),
+            Bytes::from(build_series_index(&sorted)?),
         ));
     }
     let mut bloom = None;

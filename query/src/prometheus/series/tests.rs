@@ -16,11 +16,11 @@ use sightline_storage::{MemoryBudget, SignalRequest, StoreConfig, TelemetryStore
 use super::*;
 use sightline_storage::Signal;
 
-const SECOND: u64 = 1_000_000_000;
-const BASE: u64 = 1_700_000_000 * SECOND;
-const T0: u64 = BASE;
-const T1: u64 = BASE + 10 * SECOND;
-const T2: u64 = BASE + 20 * SECOND;
+pub(super) const SECOND: u64 = 1_000_000_000;
+pub(super) const BASE: u64 = 1_700_000_000 * SECOND;
+pub(super) const T0: u64 = BASE;
+pub(super) const T1: u64 = BASE + 10 * SECOND;
+pub(super) const T2: u64 = BASE + 20 * SECOND;
 const DELTA: i32 = 1;
 const CUMULATIVE: i32 = 2;
 
@@ -67,7 +67,7 @@ fn metric(name: &str, unit: &str, data: metric::Data) -> Metric {
     }
 }
 
-fn request() -> ExportMetricsServiceRequest {
+pub(super) fn request() -> ExportMetricsServiceRequest {
     use number_data_point::Value::{AsDouble, AsInt};
     let cpu = vec![s("cpu", "0")];
     let get = vec![s("http.method", "GET")];
@@ -312,7 +312,7 @@ fn bits(expected: Expected) -> Rendered {
         .collect()
 }
 
-async fn store(dir: &std::path::Path) -> TelemetryStore {
+pub(super) async fn store(dir: &std::path::Path) -> TelemetryStore {
     let (store, _) = TelemetryStore::open_local(StoreConfig::new(dir), MemoryBudget::new(1 << 30))
         .await
         .unwrap();
