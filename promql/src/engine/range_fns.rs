@@ -165,7 +165,17 @@ pub(crate) fn over_time(name: &str, w: Window, q: f64) -> Option<Vec<Elem>> {
                 .into_iter()
                 .reduce(|a, b| if b > a || a.is_nan() { b } else { a })
         }),
-        "last_over_time" => map_window(w, |s| s.points.last().map(|p| p.1)),
+        // The one range function that keeps the metric name (Prometheus' engine).
+        "last_over_time" => w
+            .series
+            .iter()
+            .filter_map(|s| {
+                s.points.last().map(|p| Elem {
+                    labels: s.labels.clone(),
+                    value: p.1,
+                })
+            })
+            .collect(),
         "present_over_time" => map_window(w, |_| Some(1.0)),
         "stdvar_over_time" => map_window(w, |s| Some(variance(vals(s).into_iter()))),
         "stddev_over_time" => map_window(w, |s| Some(variance(vals(s).into_iter()).sqrt())),

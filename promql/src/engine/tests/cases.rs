@@ -149,7 +149,7 @@ const CASES: &[(&str, f64, &str)] = &[
     (
         r#"last_over_time(temperature{room="x"}[5m])"#,
         300.0,
-        r#"{room="x"} 5"#,
+        r#"temperature{room="x"} 5"#,
     ),
     (
         r#"present_over_time(temperature{room="x"}[5m])"#,
