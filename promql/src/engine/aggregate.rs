@@ -4,13 +4,15 @@
 use promql_parser::parser::{AggregateExpr, LabelModifier, token};
 
 use super::histogram::quantile;
-use super::range_fns::variance;
-use super::{Ctx, Elem, Error, StepValue, exec, labels};
+use super::{Ctx, Elem, Error, StepValue, exec, fused, labels};
 use crate::types::{Labels, SeriesSource};
 
 impl<S: SeriesSource> Ctx<'_, S> {
     /// Evaluates an aggregation at `t`.
     pub(crate) fn aggregate(&mut self, a: &AggregateExpr, t: i64) -> Result<StepValue, Error<S>> {
+        if let Some(fused) = self.fused_aggregate(a, t)? {
+            return Ok(fused);
+        }
         let op = a.op.id();
         let input = self.eval_vector(&a.expr, t)?;
         let grouping: Option<(&[String], bool)> = match &a.modifier {
@@ -72,21 +74,17 @@ impl<S: SeriesSource> Ctx<'_, S> {
                     0.0
                 };
                 for (key, g) in keys.into_iter().zip(groups) {
-                    let vals = g.iter().map(|e| e.value);
+                    let vals: Vec<f64> = g.iter().map(|e| e.value).collect();
                     let value = match op {
-                        token::T_SUM => vals.sum(),
-                        token::T_AVG => vals.sum::<f64>() / g.len() as f64,
+                        token::T_SUM
+                        | token::T_AVG
+                        | token::T_GROUP
+                        | token::T_MIN
+                        | token::T_MAX
+                        | token::T_STDVAR
+                        | token::T_STDDEV => fused::reduce(op, &vals),
                         token::T_COUNT | token::T_COUNT_VALUES => g.len() as f64,
-                        token::T_GROUP => 1.0,
-                        token::T_MIN => vals
-                            .reduce(|m, v| if v < m || m.is_nan() { v } else { m })
-                            .unwrap_or(f64::NAN),
-                        token::T_MAX => vals
-                            .reduce(|m, v| if v > m || m.is_nan() { v } else { m })
-                            .unwrap_or(f64::NAN),
-                        token::T_STDVAR => variance(vals),
-                        token::T_STDDEV => variance(vals).sqrt(),
-                        token::T_QUANTILE => quantile(q, vals.collect()),
+                        token::T_QUANTILE => quantile(q, vals),
                         _ => {
                             return Err(exec(format!(
                                 "aggregation {} is not supported",

@@ -6,6 +6,7 @@
 mod aggregate;
 mod binary;
 mod functions;
+mod fused;
 mod histogram;
 mod labels;
 mod range_fns;
@@ -17,7 +18,7 @@ mod tests;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Instant, SystemTime};
 
-use promql_parser::parser::{AtModifier, Expr, Offset, VectorSelector, token};
+use promql_parser::parser::{AggregateExpr, AtModifier, Expr, Offset, VectorSelector, token};
 
 use crate::types::{
     EvalError, Labels, MAX_STEPS, QueryParams, Sample, Series, SeriesSource, Value,
@@ -58,6 +59,8 @@ pub(crate) struct Ctx<'a, S: SeriesSource> {
     pub params: &'a QueryParams,
     /// Loaded series per selector node (keyed by the node's address), sorted by labels.
     pub cache: HashMap<*const VectorSelector, Vec<Series>>,
+    /// Series groups of the aggregations on the fused path (keyed by the node's address).
+    pub fused: HashMap<*const AggregateExpr, fused::FusedGroups>,
     _source: std::marker::PhantomData<S>,
 }
 
@@ -96,6 +99,7 @@ pub fn evaluate<S: SeriesSource>(
     let mut ctx = Ctx::<S> {
         params,
         cache: HashMap::new(),
+        fused: HashMap::new(),
         _source: std::marker::PhantomData,
     };
     let mut plan = HashMap::new();

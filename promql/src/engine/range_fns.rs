@@ -13,10 +13,15 @@ use crate::types::Series;
 /// average sample intervals, else by half an average interval; a counter is never
 /// extrapolated below zero. `rate` divides by the range in seconds. Delta-temporality series
 /// (`rate`/`increase` only) sum the window's points instead, without extrapolation.
-pub(crate) fn extrapolated(s: &Series, w: &Window, is_counter: bool, is_rate: bool) -> Option<f64> {
-    let range_s = (w.end - w.start) as f64 / 1000.0;
-    let pts = &s.points;
-    if s.delta && is_counter {
+pub(crate) fn extrapolated(
+    pts: &[(i64, f64)],
+    delta: bool,
+    (start, end): (i64, i64),
+    is_counter: bool,
+    is_rate: bool,
+) -> Option<f64> {
+    let range_s = (end - start) as f64 / 1000.0;
+    if delta && is_counter {
         let sum: f64 = pts.iter().map(|p| p.1).sum();
         return Some(if is_rate { sum / range_s } else { sum });
     }
@@ -32,8 +37,8 @@ pub(crate) fn extrapolated(s: &Series, w: &Window, is_counter: bool, is_rate: bo
             }
         }
     }
-    let mut to_start = (first.0 - w.start) as f64 / 1000.0;
-    let to_end = (w.end - last.0) as f64 / 1000.0;
+    let mut to_start = (first.0 - start) as f64 / 1000.0;
+    let to_end = (end - last.0) as f64 / 1000.0;
     let sampled = (last.0 - first.0) as f64 / 1000.0;
     let avg = sampled / (pts.len() - 1) as f64;
     if is_counter && result > 0.0 && first.1 >= 0.0 {
@@ -62,12 +67,12 @@ pub(crate) fn extrapolated(s: &Series, w: &Window, is_counter: bool, is_rate: bo
 }
 
 /// `irate` (`is_rate`) or `idelta` of one series: from its last two points.
-pub(crate) fn instant_delta(s: &Series, is_rate: bool) -> Option<f64> {
-    let n = s.points.len();
+pub(crate) fn instant_delta(pts: &[(i64, f64)], is_rate: bool) -> Option<f64> {
+    let n = pts.len();
     if n < 2 {
         return None;
     }
-    let (prev, last) = (s.points[n - 2], s.points[n - 1]);
+    let (prev, last) = (pts[n - 2], pts[n - 1]);
     let mut d = last.1 - prev.1;
     if !is_rate {
         return Some(d);
@@ -125,61 +130,88 @@ pub(crate) fn map_window(w: Window, f: impl Fn(&Series) -> Option<f64>) -> Vec<E
         .collect()
 }
 
-/// The `*_over_time`, `changes`, `resets` and rate-family functions taking only a range
-/// vector. `None` if `name` is not one of them.
+/// Whether `name` is a function [`range_value`] computes.
+pub(crate) fn is_range_fn(name: &str) -> bool {
+    matches!(
+        name,
+        "rate"
+            | "increase"
+            | "delta"
+            | "irate"
+            | "idelta"
+            | "deriv"
+            | "changes"
+            | "resets"
+            | "avg_over_time"
+            | "sum_over_time"
+            | "count_over_time"
+            | "min_over_time"
+            | "max_over_time"
+            | "last_over_time"
+            | "present_over_time"
+            | "stdvar_over_time"
+            | "stddev_over_time"
+            | "quantile_over_time"
+    )
+}
+
+/// The value of range function `name` (see [`is_range_fn`]) over one series' non-stale points
+/// `pts` (not empty) in the window `(start, end]`; `q` is `quantile_over_time`'s parameter.
+pub(crate) fn range_value(
+    name: &str,
+    pts: &[(i64, f64)],
+    delta: bool,
+    window: (i64, i64),
+    q: f64,
+) -> Option<f64> {
+    let vals = || pts.iter().map(|p| p.1);
+    match name {
+        "rate" => extrapolated(pts, delta, window, true, true),
+        "increase" => extrapolated(pts, delta, window, true, false),
+        "delta" => extrapolated(pts, delta, window, false, false),
+        "irate" => instant_delta(pts, true),
+        "idelta" => instant_delta(pts, false),
+        "deriv" => (pts.len() >= 2).then(|| linear_regression(pts, pts[0].0).0),
+        "changes" => Some(
+            pts.windows(2)
+                .filter(|p| p[1].1 != p[0].1 && !(p[1].1.is_nan() && p[0].1.is_nan()))
+                .count() as f64,
+        ),
+        "resets" => Some(pts.windows(2).filter(|p| p[1].1 < p[0].1).count() as f64),
+        "avg_over_time" => Some(vals().sum::<f64>() / pts.len() as f64),
+        "sum_over_time" => Some(vals().sum()),
+        "count_over_time" => Some(pts.len() as f64),
+        "min_over_time" => vals().reduce(|a, b| if b < a || a.is_nan() { b } else { a }),
+        "max_over_time" => vals().reduce(|a, b| if b > a || a.is_nan() { b } else { a }),
+        "last_over_time" => pts.last().map(|p| p.1),
+        "present_over_time" => Some(1.0),
+        "stdvar_over_time" => Some(variance(vals())),
+        "stddev_over_time" => Some(variance(vals()).sqrt()),
+        "quantile_over_time" => Some(quantile(q, vals().collect())),
+        _ => None,
+    }
+}
+
+/// The `*_over_time`, `changes`, `resets` and rate-family functions over a range vector.
+/// `None` if `name` is not one of them. Results drop `__name__`, except `last_over_time`'s
+/// (as in Prometheus' engine).
 pub(crate) fn over_time(name: &str, w: Window, q: f64) -> Option<Vec<Elem>> {
-    let vals = |s: &Series| s.points.iter().map(|p| p.1).collect::<Vec<f64>>();
-    let wc = w.clone();
-    Some(match name {
-        "rate" => map_window(w, |s| extrapolated(s, &wc, true, true)),
-        "increase" => map_window(w, |s| extrapolated(s, &wc, true, false)),
-        "delta" => map_window(w, |s| extrapolated(s, &wc, false, false)),
-        "irate" => map_window(w, |s| instant_delta(s, true)),
-        "idelta" => map_window(w, |s| instant_delta(s, false)),
-        "deriv" => map_window(w, |s| {
-            (s.points.len() >= 2).then(|| linear_regression(&s.points, s.points[0].0).0)
-        }),
-        "changes" => map_window(w, |s| {
-            Some(
-                s.points
-                    .windows(2)
-                    .filter(|p| p[1].1 != p[0].1 && !(p[1].1.is_nan() && p[0].1.is_nan()))
-                    .count() as f64,
-            )
-        }),
-        "resets" => map_window(w, |s| {
-            Some(s.points.windows(2).filter(|p| p[1].1 < p[0].1).count() as f64)
-        }),
-        "avg_over_time" => map_window(w, |s| {
-            Some(vals(s).iter().sum::<f64>() / s.points.len() as f64)
-        }),
-        "sum_over_time" => map_window(w, |s| Some(vals(s).iter().sum())),
-        "count_over_time" => map_window(w, |s| Some(s.points.len() as f64)),
-        "min_over_time" => map_window(w, |s| {
-            vals(s)
-                .into_iter()
-                .reduce(|a, b| if b < a || a.is_nan() { b } else { a })
-        }),
-        "max_over_time" => map_window(w, |s| {
-            vals(s)
-                .into_iter()
-                .reduce(|a, b| if b > a || a.is_nan() { b } else { a })
-        }),
-        // The one range function that keeps the metric name (Prometheus' engine).
-        "last_over_time" => w
-            .series
-            .iter()
+    if !is_range_fn(name) {
+        return None;
+    }
+    let window = (w.start, w.end);
+    Some(
+        w.series
+            .into_iter()
             .filter_map(|s| {
-                s.points.last().map(|p| Elem {
-                    labels: s.labels.clone(),
-                    value: p.1,
-                })
+                let value = range_value(name, &s.points, s.delta, window, q)?;
+                let labels = if name == "last_over_time" {
+                    s.labels
+                } else {
+                    labels::drop_name(s.labels)
+                };
+                Some(Elem { labels, value })
             })
             .collect(),
-        "present_over_time" => map_window(w, |_| Some(1.0)),
-        "stdvar_over_time" => map_window(w, |s| Some(variance(vals(s).into_iter()))),
-        "stddev_over_time" => map_window(w, |s| Some(variance(vals(s).into_iter()).sqrt())),
-        "quantile_over_time" => map_window(w, |s| Some(quantile(q, vals(s)))),
-        _ => return None,
-    })
+    )
 }

@@ -86,7 +86,7 @@ pub(crate) fn load<S: SeriesSource>(
 
 impl<S: SeriesSource> Ctx<'_, S> {
     /// The effective evaluation time of a selector at step `t`.
-    fn selector_time(&self, vs: &VectorSelector, t: i64) -> i64 {
+    pub(crate) fn selector_time(&self, vs: &VectorSelector, t: i64) -> i64 {
         at_ms(&vs.at, self.params).unwrap_or(t) - offset_ms(&vs.offset)
     }
 

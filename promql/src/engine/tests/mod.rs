@@ -4,6 +4,7 @@
 
 mod cases;
 mod data;
+mod fused;
 mod limits;
 
 use crate::{Value, evaluate, parse};
