@@ -105,16 +105,41 @@ pub(crate) fn linear_regression(points: &[(i64, f64)], at: i64) -> (f64, f64) {
     (slope, sy / n - slope * sx / n)
 }
 
+/// Welford's running mean and squared deviations, one value at a time.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Welford {
+    n: f64,
+    mean: f64,
+    m2: f64,
+}
+
+impl Welford {
+    /// No values yet.
+    pub(crate) const ZERO: Welford = Welford {
+        n: 0.0,
+        mean: 0.0,
+        m2: 0.0,
+    };
+
+    /// Adds a value.
+    pub(crate) fn push(&mut self, v: f64) {
+        self.n += 1.0;
+        let d = v - self.mean;
+        self.mean += d / self.n;
+        self.m2 += d * (v - self.mean);
+    }
+
+    /// The population variance of the values pushed.
+    pub(crate) fn variance(&self) -> f64 {
+        self.m2 / self.n
+    }
+}
+
 /// Population variance of the values (Welford's algorithm).
 pub(crate) fn variance(values: impl Iterator<Item = f64>) -> f64 {
-    let (mut n, mut mean, mut m2) = (0.0, 0.0, 0.0);
-    for v in values {
-        n += 1.0;
-        let d = v - mean;
-        mean += d / n;
-        m2 += d * (v - mean);
-    }
-    m2 / n
+    let mut w = Welford::default();
+    values.for_each(|v| w.push(v));
+    w.variance()
 }
 
 /// Applies a per-series function to a window; results drop `__name__`.

@@ -81,4 +81,18 @@ fn fused_aggregations_equal_the_general_path() {
         both(&query, &general, &range);
         both(&query, &general, &instant);
     }
+    // Inside subqueries the aggregation is evaluated at times on and off the query's grid.
+    for (query, general) in [
+        (
+            "max_over_time(sum by (job) (rate(http_requests_total[1m]))[2m:20s])",
+            "max_over_time(sum by (job) ((rate(http_requests_total[1m])))[2m:20s])",
+        ),
+        (
+            "sum_over_time(count(changes(temperature[2m]))[3m:45s]) + sum(rate(otel_calls[1m]))",
+            "sum_over_time(count((changes(temperature[2m])))[3m:45s]) + sum((rate(otel_calls[1m])))",
+        ),
+    ] {
+        both(query, general, &range);
+        both(query, general, &QueryParams::range(7_000, 400_000, 13_000));
+    }
 }
