@@ -17,7 +17,7 @@ use super::select::{LabelMatcher, Selector, matches_any, select_series_names};
 use crate::QueryState;
 use crate::prometheus::naming::{self, METRIC_NAME_LABEL, MetricKind};
 use crate::prometheus::series::{
-    PromExemplar, PromSeries, SampleConverter, SeriesKind, Temporality,
+    KeepCache, PromExemplar, PromSeries, SampleConverter, SeriesKind, Temporality, wanted_batches,
 };
 
 /// The version `buildinfo` reports: the Prometheus API level Sightline follows.
@@ -311,8 +311,12 @@ pub async fn exemplars_handler(
     };
     let range = Some((start, end));
     let storage = |e| PromError::from(crate::ApiError::from(e));
+    // An exemplar is not newer than its point: streams with points from `start` on.
+    let mut keep = KeepCache::new(|s: &PromSeries| matches_any(&selectors, s));
     for block in state.store.blocks(&tenant, Signal::Metrics, range) {
-        for batch in block.reader().read_all().await.map_err(storage)? {
+        let batches =
+            wanted_batches(&mut converter, &block, (start, u64::MAX), &mut keep, true).await?;
+        for batch in batches {
             converter
                 .exemplars_of_batch(&batch, None, &mut visit)
                 .map_err(storage)?;

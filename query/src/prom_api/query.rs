@@ -76,12 +76,13 @@ impl SeriesSource for StoreSeries<'_> {
                 labels.sort();
                 Series {
                     labels,
+                    delta: s.series.temporality == Temporality::Delta,
+                    // By value: the collect reuses the points' allocation.
                     points: s
                         .points
-                        .iter()
+                        .into_iter()
                         .map(|p| ((p.time_ns / 1_000_000) as i64, p.value))
                         .collect(),
-                    delta: s.series.temporality == Temporality::Delta,
                 }
             })
             .collect())

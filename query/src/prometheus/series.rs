@@ -30,12 +30,12 @@
 //! per-point cost is reading the columns and calling the visitor.
 
 use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use arrow::array::{Array, BinaryArray};
 use arrow::record_batch::RecordBatch;
 use prost::Message;
+use rustc_hash::{FxHashMap, FxHashSet};
 use sightline_proto::otlp::metrics::v1::exemplar;
 use sightline_storage::rows::blobs::{ExemplarList, decode_resource, decode_scope};
 use sightline_storage::rows::columns::typed;
@@ -44,6 +44,7 @@ use sightline_storage::{StorageError, StorageResult};
 
 use super::naming::{self, MetricKind};
 use columns::Columns;
+pub(crate) use list::{KeepCache, wanted_batches};
 pub use list::{Point, SeriesSamples, list_series, list_series_names_where, list_series_where};
 
 mod columns;
@@ -203,7 +204,7 @@ struct Stream {
     sum: Arc<PromSeries>,
     count: Arc<PromSeries>,
     /// `_bucket` / quantile series by the bits of their bound.
-    by_bound: HashMap<u64, Arc<PromSeries>>,
+    by_bound: FxHashMap<u64, Arc<PromSeries>>,
     resource: Arc<ResourceInfo>,
 }
 
@@ -267,9 +268,9 @@ impl Stream {
 /// Converts metric batches to Prometheus samples, caching each stream's series across batches.
 #[derive(Debug, Default)]
 pub struct SampleConverter {
-    streams: HashMap<u64, Stream>,
-    resources: HashMap<Vec<u8>, Arc<ResourceInfo>>,
-    target_info_sent: HashSet<(usize, u64)>,
+    streams: FxHashMap<u64, Stream>,
+    resources: FxHashMap<Vec<u8>, Arc<ResourceInfo>>,
+    target_info_sent: FxHashSet<(usize, u64)>,
     buckets: Vec<(f64, u64)>,
 }
 
@@ -280,8 +281,8 @@ impl SampleConverter {
     }
 
     fn stream<'s>(
-        streams: &'s mut HashMap<u64, Stream>,
-        resources: &mut HashMap<Vec<u8>, Arc<ResourceInfo>>,
+        streams: &'s mut FxHashMap<u64, Stream>,
+        resources: &mut FxHashMap<Vec<u8>, Arc<ResourceInfo>>,
         c: &Columns<'_>,
         row: usize,
     ) -> StorageResult<&'s mut Stream> {
@@ -290,6 +291,12 @@ impl SampleConverter {
             Entry::Occupied(entry) => return Ok(entry.into_mut()),
             Entry::Vacant(vacant) => vacant,
         };
+        let c = c.identity.as_ref().ok_or_else(|| {
+            StorageError::corrupt(
+                "metrics batch",
+                format!("stream {id:016x} is not in the block's series index"),
+            )
+        })?;
         let blob = c.envelope.resource_blob(row);
         let resource = match resources.get(blob) {
             Some(resource) => Arc::clone(resource),
@@ -370,7 +377,7 @@ impl SampleConverter {
             sum: base.derived("_sum", None, sum_kind),
             count: base.derived("_count", None, count_kind),
             base,
-            by_bound: HashMap::new(),
+            by_bound: FxHashMap::default(),
             resource,
         }))
     }

@@ -9,13 +9,21 @@ use sightline_storage::rows::columns::{EnvelopeColumns, TextColumn, typed};
 use sightline_storage::rows::metrics::{MetricType, col};
 use sightline_storage::{StorageError, StorageResult};
 
-/// The columns of a metrics batch the conversion reads.
-pub(super) struct Columns<'a> {
+/// The columns that identify a stream: read only for streams the converter has not seen.
+pub(super) struct IdentityColumns<'a> {
     pub(super) name: TextColumn<'a>,
     pub(super) unit: TextColumn<'a>,
     pub(super) metric_type: &'a Int32Array,
     pub(super) temporality: &'a Int32Array,
     pub(super) monotonic: &'a BooleanArray,
+    pub(super) envelope: EnvelopeColumns<'a>,
+    pub(super) attributes: AttributeColumns,
+}
+
+/// The columns of a metrics batch the conversion reads.
+pub(super) struct Columns<'a> {
+    /// `None` for a batch of [`POINT_COLUMNS`] only (streams must be known already).
+    pub(super) identity: Option<IdentityColumns<'a>>,
     pub(super) series_id: &'a UInt64Array,
     pub(super) start: &'a UInt64Array,
     pub(super) time: &'a UInt64Array,
@@ -35,9 +43,31 @@ pub(super) struct Columns<'a> {
     pub(super) exp_negative_counts: U64List<'a>,
     pub(super) quantiles: F64List<'a>,
     pub(super) quantile_values: F64List<'a>,
-    pub(super) envelope: EnvelopeColumns<'a>,
-    pub(super) attributes: AttributeColumns,
 }
+
+/// The columns of a point besides its stream's identity: enough to convert the points of
+/// streams a converter has already seen.
+pub const POINT_COLUMNS: &[&str] = &[
+    col::SERIES_ID,
+    col::START_TIME,
+    col::TIME,
+    col::FLAGS,
+    col::VALUE_DOUBLE,
+    col::VALUE_INT,
+    col::COUNT,
+    col::SUM,
+    col::BUCKET_COUNTS,
+    col::EXPLICIT_BOUNDS,
+    col::EXP_SCALE,
+    col::EXP_ZERO_COUNT,
+    col::EXP_ZERO_THRESHOLD,
+    col::EXP_POSITIVE_OFFSET,
+    col::EXP_POSITIVE_COUNTS,
+    col::EXP_NEGATIVE_OFFSET,
+    col::EXP_NEGATIVE_COUNTS,
+    col::QUANTILES,
+    col::QUANTILE_VALUES,
+];
 
 /// A list column with its child values as a slice.
 pub(super) struct List<'a, T> {
@@ -80,12 +110,27 @@ fn f64_list<'a>(batch: &'a RecordBatch, name: &str) -> StorageResult<F64List<'a>
 
 impl<'a> Columns<'a> {
     pub(super) fn new(batch: &'a RecordBatch) -> StorageResult<Self> {
+        let identity = match batch.schema_ref().index_of(col::NAME) {
+            Err(_) => None,
+            Ok(_) => Some(IdentityColumns {
+                name: TextColumn::new(batch, col::NAME)?,
+                unit: TextColumn::new(batch, col::UNIT)?,
+                metric_type: typed(batch, col::TYPE)?,
+                temporality: typed(batch, col::TEMPORALITY)?,
+                monotonic: typed(batch, col::MONOTONIC)?,
+                envelope: EnvelopeColumns::new(batch)?,
+                attributes: AttributeColumns::from_columns(
+                    batch
+                        .schema_ref()
+                        .fields()
+                        .iter()
+                        .map(|f| f.as_ref())
+                        .zip(batch.columns()),
+                ),
+            }),
+        };
         Ok(Self {
-            name: TextColumn::new(batch, col::NAME)?,
-            unit: TextColumn::new(batch, col::UNIT)?,
-            metric_type: typed(batch, col::TYPE)?,
-            temporality: typed(batch, col::TEMPORALITY)?,
-            monotonic: typed(batch, col::MONOTONIC)?,
+            identity,
             series_id: typed(batch, col::SERIES_ID)?,
             start: typed(batch, col::START_TIME)?,
             time: typed(batch, col::TIME)?,
@@ -105,15 +150,6 @@ impl<'a> Columns<'a> {
             exp_negative_counts: u64_list(batch, col::EXP_NEGATIVE_COUNTS)?,
             quantiles: f64_list(batch, col::QUANTILES)?,
             quantile_values: f64_list(batch, col::QUANTILE_VALUES)?,
-            envelope: EnvelopeColumns::new(batch)?,
-            attributes: AttributeColumns::from_columns(
-                batch
-                    .schema_ref()
-                    .fields()
-                    .iter()
-                    .map(|f| f.as_ref())
-                    .zip(batch.columns()),
-            ),
         })
     }
 

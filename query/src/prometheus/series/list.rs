@@ -11,11 +11,13 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use arrow::record_batch::RecordBatch;
+use rustc_hash::{FxHashMap, FxHashSet};
 use sightline_storage::block::SeriesIndex;
 use sightline_storage::blocklist::BlockHandle;
 use sightline_storage::rows::metrics::col;
 use sightline_storage::{Signal, TelemetryStore, TenantId};
 
+use super::columns::POINT_COLUMNS;
 use super::{PromSample, PromSeries, SampleConverter};
 use crate::ApiError;
 
@@ -53,13 +55,21 @@ pub async fn list_series(
     list_series_where(store, tenant, time_range, |_| true).await
 }
 
-/// `keep`'s answers by series, asked once per distinct series object.
-struct KeepCache<F> {
+/// `keep`'s answers by series, asked once per distinct series object (of one converter).
+pub(crate) struct KeepCache<F> {
     keep: F,
-    answers: HashMap<usize, bool>,
+    answers: FxHashMap<usize, bool>,
 }
 
 impl<F: Fn(&PromSeries) -> bool> KeepCache<F> {
+    /// A cache in front of `keep`.
+    pub(crate) fn new(keep: F) -> Self {
+        Self {
+            keep,
+            answers: FxHashMap::default(),
+        }
+    }
+
     fn keeps(&mut self, series: &Arc<PromSeries>) -> bool {
         let keep = &self.keep;
         *self
@@ -83,10 +93,13 @@ fn wanted_streams<F: Fn(&PromSeries) -> bool>(
         .filter(|e| !e.complete)
         .map(|e| e.stream_rows.clone())
         .collect();
+    // Rows already decided: the rest of their series need no look.
+    let mut decided = usize::MAX;
     converter.series_of_batch(index.rows(), &mut |row, series| {
         let entry = &entries[row];
-        if entry.overlaps(time_range.0, time_range.1) && keep.keeps(series) {
+        if row != decided && entry.overlaps(time_range.0, time_range.1) && keep.keeps(series) {
             wanted.push(entry.stream_rows.clone());
+            decided = row;
         }
     })?;
     wanted.sort_by_key(|r| r.start);
@@ -100,28 +113,24 @@ fn wanted_streams<F: Fn(&PromSeries) -> bool>(
     Ok(merged)
 }
 
-/// The data-file columns the conversion reads (all but exemplars and descriptive ones).
-async fn point_columns(block: &BlockHandle) -> Result<Vec<String>, ApiError> {
-    let skip = [
-        col::EXEMPLARS,
-        col::DESCRIPTION,
-        col::METADATA,
-        col::MIN,
-        col::MAX,
-    ];
-    let names = block.reader().column_names().await?;
-    Ok(names
-        .into_iter()
-        .filter(|n| !skip.contains(&n.as_str()))
-        .collect())
+/// The data-file columns read for the streams a series index selected (the converter has
+/// already seen their identity in the index): the point columns, and exemplars if asked.
+fn point_columns(exemplars: bool) -> Vec<&'static str> {
+    let mut columns = POINT_COLUMNS.to_vec();
+    if exemplars {
+        columns.push(col::EXEMPLARS);
+    }
+    columns
 }
 
-/// The rows of `block` that may yield a series `keep` wants (all rows without a series index).
-async fn wanted_batches<F: Fn(&PromSeries) -> bool>(
+/// The rows of `block` that may yield a series `keep` wants with points in `time_range` (all
+/// rows without a series index), with the exemplars column if `exemplars`.
+pub(crate) async fn wanted_batches<F: Fn(&PromSeries) -> bool>(
     converter: &mut SampleConverter,
     block: &BlockHandle,
     time_range: (u64, u64),
     keep: &mut KeepCache<F>,
+    exemplars: bool,
 ) -> Result<Vec<RecordBatch>, ApiError> {
     let Some(index) = block.series_index().await? else {
         return Ok(block.reader().read_all().await?);
@@ -130,8 +139,7 @@ async fn wanted_batches<F: Fn(&PromSeries) -> bool>(
     if ranges.is_empty() {
         return Ok(Vec::new());
     }
-    let columns = point_columns(block).await?;
-    let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+    let columns = point_columns(exemplars);
     Ok(block.reader().read_ranges(&ranges, &columns).await?)
 }
 
@@ -144,28 +152,32 @@ pub async fn list_series_where(
     keep: impl Fn(&PromSeries) -> bool + Send,
 ) -> Result<Vec<SeriesSamples>, ApiError> {
     let mut converter = SampleConverter::new();
-    let mut keep = KeepCache {
-        keep,
-        answers: HashMap::new(),
+    let mut collector = Collector {
+        keep: KeepCache::new(keep),
+        index_of: FxHashMap::default(),
+        by_content: HashMap::new(),
+        out: Vec::new(),
+        last: (0, None),
     };
-    // Series by content, to merge streams; their index in `out`.
-    let mut by_content: HashMap<Arc<PromSeries>, usize> = HashMap::new();
-    let mut out: Vec<SeriesSamples> = Vec::new();
-    let mut index_of = HashMap::<usize, Option<usize>>::new();
     let mut batches = Vec::new();
     for block in store.blocks(tenant, Signal::Metrics, Some(time_range)) {
-        batches.extend(wanted_batches(&mut converter, &block, time_range, &mut keep).await?);
-        convert_all(&mut converter, &batches, time_range, &mut |sample| {
-            collect(&mut keep, &mut index_of, &mut by_content, &mut out, sample)
+        let keep = &mut collector.keep;
+        batches.extend(wanted_batches(&mut converter, &block, time_range, keep, false).await?);
+        convert_all(&mut converter, &batches, time_range, &mut |s| {
+            collector.add(s)
         })?;
         batches.clear();
     }
     let heads = store.head_batches(tenant, Signal::Metrics, Some(time_range));
     let heads: Vec<RecordBatch> = heads.into_iter().map(|h| h.batch.clone()).collect();
-    convert_all(&mut converter, &heads, time_range, &mut |sample| {
-        collect(&mut keep, &mut index_of, &mut by_content, &mut out, sample)
+    convert_all(&mut converter, &heads, time_range, &mut |s| {
+        collector.add(s)
     })?;
+    let mut out = collector.out;
     for series in &mut out {
+        if series.points.is_sorted_by(|a, b| a.time_ns < b.time_ns) {
+            continue;
+        }
         // Stable: among equal times the later part (heads after blocks) wins.
         series.points.sort_by_key(|p| p.time_ns);
         series.points.reverse();
@@ -188,35 +200,49 @@ fn convert_all(
     Ok(())
 }
 
-/// Adds `sample` to its series in `out` when `keep` wants the series.
-fn collect<F: Fn(&PromSeries) -> bool>(
-    keep: &mut KeepCache<F>,
-    index_of: &mut HashMap<usize, Option<usize>>,
-    by_content: &mut HashMap<Arc<PromSeries>, usize>,
-    out: &mut Vec<SeriesSamples>,
-    sample: PromSample<'_>,
-) {
-    let index = *index_of
-        .entry(Arc::as_ptr(sample.series) as usize)
-        .or_insert_with(|| {
-            keep.keeps(sample.series).then(|| {
-                *by_content
-                    .entry(Arc::clone(sample.series))
-                    .or_insert_with(|| {
-                        out.push(SeriesSamples {
-                            series: Arc::clone(sample.series),
-                            points: Vec::new(),
-                        });
-                        out.len() - 1
-                    })
-            })
+/// Collects the samples of the series `keep` wants, merging streams that map to one series.
+struct Collector<F> {
+    keep: KeepCache<F>,
+    /// By series object: its index in `out`, `None` when not wanted.
+    index_of: FxHashMap<usize, Option<usize>>,
+    /// By content, to merge streams: the index in `out`.
+    by_content: HashMap<Arc<PromSeries>, usize>,
+    out: Vec<SeriesSamples>,
+    /// The last series object looked up (a stream's samples come in runs).
+    last: (usize, Option<usize>),
+}
+
+impl<F: Fn(&PromSeries) -> bool> Collector<F> {
+    /// Adds `sample` to its series when `keep` wants the series.
+    fn add(&mut self, sample: PromSample<'_>) {
+        let ptr = Arc::as_ptr(sample.series) as usize;
+        let index = if self.last.0 == ptr {
+            self.last.1
+        } else {
+            let (keep, by_content, out) = (&mut self.keep, &mut self.by_content, &mut self.out);
+            let index = *self.index_of.entry(ptr).or_insert_with(|| {
+                keep.keeps(sample.series).then(|| {
+                    *by_content
+                        .entry(Arc::clone(sample.series))
+                        .or_insert_with(|| {
+                            out.push(SeriesSamples {
+                                series: Arc::clone(sample.series),
+                                points: Vec::new(),
+                            });
+                            out.len() - 1
+                        })
+                })
+            });
+            self.last = (ptr, index);
+            index
+        };
+        let Some(index) = index else { return };
+        self.out[index].points.push(Point {
+            time_ns: sample.time_ns,
+            start_time_ns: sample.start_time_ns,
+            value: sample.value,
         });
-    let Some(index) = index else { return };
-    out[index].points.push(Point {
-        time_ns: sample.time_ns,
-        start_time_ns: sample.start_time_ns,
-        value: sample.value,
-    });
+    }
 }
 
 /// The series `keep` accepts that have samples within `time_range` (for blocks with a series
@@ -229,13 +255,12 @@ pub async fn list_series_names_where(
     keep: impl Fn(&PromSeries) -> bool + Send,
 ) -> Result<Vec<Arc<PromSeries>>, ApiError> {
     let mut converter = SampleConverter::new();
-    let mut keep = KeepCache {
-        keep,
-        answers: HashMap::new(),
-    };
+    let mut keep = KeepCache::new(keep);
     let mut found: BTreeMap<SeriesKey, Arc<PromSeries>> = BTreeMap::new();
+    // Series objects already looked at: each index row yields the same few again and again.
+    let mut seen: FxHashSet<usize> = FxHashSet::default();
     let mut add = |keep: &mut KeepCache<_>, series: &Arc<PromSeries>| {
-        if keep.keeps(series) {
+        if seen.insert(Arc::as_ptr(series) as usize) && keep.keeps(series) {
             found
                 .entry((series.name.clone(), series.labels.clone()))
                 .or_insert_with(|| Arc::clone(series));
@@ -261,8 +286,7 @@ pub async fn list_series_names_where(
         })?;
         incomplete.dedup();
         if !incomplete.is_empty() {
-            let columns = point_columns(&block).await?;
-            let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+            let columns = point_columns(false);
             for batch in block.reader().read_ranges(&incomplete, &columns).await? {
                 converter
                     .convert_batch(&batch, Some(time_range), &mut |s| add(&mut keep, s.series))?;
