@@ -101,6 +101,8 @@ struct Workload {
     requests: Vec<Bytes>,
     protobuf_bytes: u64,
     points: u64,
+    /// Time of the newest points, unix nanoseconds.
+    last_time: u64,
 }
 
 /// Cumulative state of one histogram series and its counter.
@@ -204,6 +206,7 @@ fn generate(args: &MetricsArgs) -> Workload {
         requests: Vec::new(),
         protobuf_bytes: 0,
         points: 0,
+        last_time: last,
     };
     for step in 0..steps {
         let time = first + step * INTERVAL_SECS * SECOND;
@@ -400,6 +403,7 @@ pub async fn run(args: MetricsArgs) -> anyhow::Result<()> {
         start,
         end,
         spans: state["span_start"].as_u64().zip(state["span_end"].as_u64()),
+        metrics_end: state["metrics_end"].as_u64(),
         runs: args.runs,
         budget: Duration::from_secs(args.query_budget_secs),
     };
@@ -447,6 +451,7 @@ async fn ingest_and_stop(args: &MetricsArgs, data_dir: &Path) -> anyhow::Result<
         workload.points,
         peak_rss as f64 / (1 << 20) as f64
     );
+    let metrics_end = workload.last_time;
     drop(workload);
     let (span_start, span_end, spans) = send_spans(&server, args).await?;
     println!(
@@ -455,7 +460,12 @@ async fn ingest_and_stop(args: &MetricsArgs, data_dir: &Path) -> anyhow::Result<
     );
     std::fs::write(
         data_dir.join(STATE_FILE),
-        serde_json::json!({"span_start": span_start, "span_end": span_end}).to_string(),
+        serde_json::json!({
+            "span_start": span_start,
+            "span_end": span_end,
+            "metrics_end": metrics_end,
+        })
+        .to_string(),
     )?;
     let stopping = Instant::now();
     server.terminate()?;

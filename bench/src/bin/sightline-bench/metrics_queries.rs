@@ -23,6 +23,9 @@ pub struct QueryPlan {
     pub end: u64,
     /// When spans were sent (so span metrics exist), unix nanoseconds, if known.
     pub spans: Option<(u64, u64)>,
+    /// Time of the newest generated histogram and counter points, unix nanoseconds, if known
+    /// (span metrics come later, so the stored range ends after it).
+    pub metrics_end: Option<u64>,
     /// Timed runs per query.
     pub runs: usize,
     /// A query is not run again once its runs took this long in total.
@@ -186,17 +189,38 @@ pub async fn run(server: &ServerProcess, plan: &QueryPlan) -> anyhow::Result<()>
         .await?;
     }
 
-    let quantile = format!("histogram_quantile(0.99, sum by (le, service) (rate({bucket}[5m])))");
-    let hour_start = seconds(plan.end.saturating_sub(HOUR).max(plan.start));
+    // The same shape over the benchmark's own counters, which span the whole range.
+    let data_end_ns = plan.metrics_end.unwrap_or(plan.end).div_ceil(SECOND) * SECOND;
+    let data_end = seconds(data_end_ns);
+    let requests = "sum by (service) (rate(http_server_requests_total[5m]))";
+    let data_hours = (data_end_ns - plan.start) as f64 / HOUR as f64;
     measure(
         &client,
-        &format!("query_range `{quantile}`, last hour, step 30s"),
+        &format!("query_range `{requests}`, all generated data ({data_hours:.2} h), step 30s"),
+        url(
+            "/api/v1/query_range",
+            &[
+                ("query", requests.into()),
+                ("start", start.clone()),
+                ("end", data_end.clone()),
+                ("step", "30s".into()),
+            ],
+        )?,
+        plan,
+    )
+    .await?;
+
+    let quantile = format!("histogram_quantile(0.99, sum by (le, service) (rate({bucket}[5m])))");
+    let hour_start = seconds(data_end_ns.saturating_sub(HOUR).max(plan.start));
+    measure(
+        &client,
+        &format!("query_range `{quantile}`, last hour of the data, step 30s"),
         url(
             "/api/v1/query_range",
             &[
                 ("query", quantile.clone()),
                 ("start", hour_start),
-                ("end", end.clone()),
+                ("end", data_end.clone()),
                 ("step", "30s".into()),
             ],
         )?,
@@ -205,10 +229,10 @@ pub async fn run(server: &ServerProcess, plan: &QueryPlan) -> anyhow::Result<()>
     .await?;
     measure(
         &client,
-        &format!("instant query `{quantile}` at the end of the data"),
+        &format!("instant query `{quantile}` at the newest histogram points"),
         url(
             "/api/v1/query",
-            &[("query", quantile.clone()), ("time", end.clone())],
+            &[("query", quantile.clone()), ("time", data_end.clone())],
         )?,
         plan,
     )

@@ -6,11 +6,12 @@
 //! samples ([`list_series_names_where`]) reads no data at all, except for streams whose index
 //! entry is incomplete. Blocks without an index are read whole.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::Arc;
 
 use arrow::record_batch::RecordBatch;
+use futures::{StreamExt, TryStreamExt};
 use rustc_hash::{FxHashMap, FxHashSet};
 use sightline_storage::block::SeriesIndex;
 use sightline_storage::blocklist::BlockHandle;
@@ -143,6 +144,28 @@ pub(crate) async fn wanted_batches<F: Fn(&PromSeries) -> bool>(
     Ok(block.reader().read_ranges(&ranges, &columns).await?)
 }
 
+/// The metrics blocks overlapping `time_range`, with their series indexes loaded (a few at a
+/// time: after a restart each one is a file to read and decode).
+async fn indexed_blocks(
+    store: &TelemetryStore,
+    tenant: &TenantId,
+    time_range: (u64, u64),
+) -> Result<Vec<Arc<BlockHandle>>, ApiError> {
+    let blocks = store.blocks(tenant, Signal::Metrics, Some(time_range));
+    let loads: Vec<_> = blocks
+        .iter()
+        .map(|block| {
+            let block = Arc::clone(block);
+            async move { block.series_index().await.map(|_| ()) }
+        })
+        .collect();
+    futures::stream::iter(loads)
+        .buffer_unordered(4)
+        .try_collect::<Vec<_>>()
+        .await?;
+    Ok(blocks)
+}
+
 /// Like [`list_series`], keeping only the series `keep` accepts (asked once per stream, so
 /// the points of other series are never collected, and with a series index never read).
 pub async fn list_series_where(
@@ -155,12 +178,12 @@ pub async fn list_series_where(
     let mut collector = Collector {
         keep: KeepCache::new(keep),
         index_of: FxHashMap::default(),
-        by_content: HashMap::new(),
+        by_content: FxHashMap::default(),
         out: Vec::new(),
         last: (0, None),
     };
     let mut batches = Vec::new();
-    for block in store.blocks(tenant, Signal::Metrics, Some(time_range)) {
+    for block in indexed_blocks(store, tenant, time_range).await? {
         let keep = &mut collector.keep;
         batches.extend(wanted_batches(&mut converter, &block, time_range, keep, false).await?);
         convert_all(&mut converter, &batches, time_range, &mut |s| {
@@ -206,7 +229,7 @@ struct Collector<F> {
     /// By series object: its index in `out`, `None` when not wanted.
     index_of: FxHashMap<usize, Option<usize>>,
     /// By content, to merge streams: the index in `out`.
-    by_content: HashMap<Arc<PromSeries>, usize>,
+    by_content: FxHashMap<Arc<PromSeries>, usize>,
     out: Vec<SeriesSamples>,
     /// The last series object looked up (a stream's samples come in runs).
     last: (usize, Option<usize>),
@@ -266,7 +289,7 @@ pub async fn list_series_names_where(
                 .or_insert_with(|| Arc::clone(series));
         }
     };
-    for block in store.blocks(tenant, Signal::Metrics, Some(time_range)) {
+    for block in indexed_blocks(store, tenant, time_range).await? {
         let Some(index) = block.series_index().await? else {
             for batch in block.reader().read_all().await? {
                 converter
