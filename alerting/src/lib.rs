@@ -1,0 +1,12 @@
+//! Alerting: Prometheus-style alerting rules over metrics, logs and traces.
+//!
+//! - [`rules`]: rule files in Prometheus's format (with a `lang` for LogQL and TraceQL rules),
+//!   parsed and validated;
+//! - [`state`]: the state machine of a rule's alert instances (pending, firing, resolved,
+//!   `for`, `keep_firing_for`), driven by the caller's clock.
+
+pub mod rules;
+pub mod state;
+
+pub use rules::{AlertRule, RuleFileError, RuleGroup, RuleLang, parse_rule_file};
+pub use state::{Alert, AlertState, Expander, RuleState};
