@@ -9,4 +9,4 @@ pub mod rules;
 pub mod state;
 
 pub use rules::{AlertRule, RuleFileError, RuleGroup, RuleLang, parse_rule_file};
-pub use state::{Alert, AlertState, Expander, RuleState};
+pub use state::{Alert, AlertState, AlertTemplates, Expander, RuleState};

@@ -84,6 +84,19 @@ pub trait Expander {
     fn expand(&self, template: &str, labels: &Labels, value: f64) -> Result<String, String>;
 }
 
+/// Expands Prometheus alert templates (`{{ $labels.x }}`, `{{ $value | humanize }}`, ...).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AlertTemplates;
+
+impl Expander for AlertTemplates {
+    fn expand(&self, template: &str, labels: &Labels, value: f64) -> Result<String, String> {
+        if !template.contains("{{") {
+            return Ok(template.to_string());
+        }
+        sightline_logql::AlertTemplate::parse(template)?.render(labels, value)
+    }
+}
+
 /// The alert instances of one rule, by their identifying labels.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RuleState {

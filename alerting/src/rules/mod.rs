@@ -25,6 +25,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use serde::Deserialize;
+use sightline_logql::AlertTemplate;
 
 #[cfg(test)]
 mod tests;
@@ -227,6 +228,11 @@ fn validate_rule(rule: RawRule) -> Result<AlertRule, String> {
         return Err("labels: __name__ is not allowed".into());
     }
     let annotations = label_map(&rule.annotations).map_err(|e| format!("annotations: {e}"))?;
+    for (what, map) in [("labels", &labels), ("annotations", &annotations)] {
+        for (name, template) in map {
+            AlertTemplate::parse(template).map_err(|e| format!("{what}: {name}: {e}"))?;
+        }
+    }
     Ok(AlertRule {
         name,
         expr: rule.expr,

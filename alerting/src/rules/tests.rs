@@ -135,6 +135,10 @@ const INVALID: &[(&str, &str)] = &[
         "group 1 (\"a\"), rule 1 (\"A\"): annotations: invalid label name \"1st\"",
     ),
     (
+        "groups:\n  - name: a\n    rules:\n      - alert: A\n        expr: up == 0\n        annotations:\n          summary: '{{ $value | nope }}'\n",
+        "group 1 (\"a\"), rule 1 (\"A\"): annotations: summary: template: __alert:1: function \"nope\" not defined",
+    ),
+    (
         "groups: [ {name: a, rules: [ {alert: A, expr: up == 0, labels: {a: [1]}} ]} ]\n",
         "groups[0].rules[0].labels.a: invalid type: sequence, expected a string",
     ),

@@ -237,3 +237,30 @@ fn a_restart_in_the_middle_of_for_keeps_its_progress() {
     );
     assert_eq!(only(&state).active_at, 0);
 }
+
+#[test]
+fn prometheus_templates_expand_labels_and_annotations() {
+    let mut rule = rule(0, 0);
+    rule.labels.push((
+        "tier".into(),
+        "{{ if gt $value 2.0 }}hot{{ else }}warm{{ end }}".into(),
+    ));
+    rule.annotations = vec![(
+        "summary".into(),
+        "{{ $labels.job }}: {{ $value | humanize }} over for {{ 90 | humanizeDuration }}".into(),
+    )];
+    let mut state = RuleState::default();
+    state
+        .evaluate(
+            &rule,
+            &vec![],
+            vec![element("api", 2500.0)],
+            0,
+            0,
+            &AlertTemplates,
+        )
+        .unwrap();
+    let alert = only(&state);
+    assert!(alert.labels.contains(&("tier".into(), "hot".into())));
+    assert_eq!(alert.annotations[0].1, "api: 2.5k over for 1m 30s");
+}

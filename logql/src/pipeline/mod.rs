@@ -49,6 +49,7 @@ mod logfmt;
 mod pattern;
 mod re2;
 mod template;
+pub use template::AlertTemplate;
 mod unwrap;
 
 #[cfg(test)]

@@ -93,9 +93,32 @@ pub(crate) const REGEX_FUNCTIONS: &[&str] = &["regexReplaceAll", "regexReplaceAl
 /// The most text `repeat` and `indent` may generate (a guard against runaway templates).
 const MAX_GENERATED: usize = 1 << 20;
 
-/// Whether a template may call `name`.
-pub(crate) fn is_function(name: &str) -> bool {
-    BUILTINS.contains(&name) || FUNCTIONS.contains(&name)
+/// Which functions and predeclared variables a template has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    /// Loki's `line_format` / `label_format`.
+    Loki,
+    /// Prometheus alert labels and annotations: `$labels`, `$value`, `humanize*`, ...
+    PrometheusAlert,
+}
+
+impl Dialect {
+    /// Variables defined before the template starts (besides `$`).
+    pub(crate) fn variables(self) -> &'static [&'static str] {
+        match self {
+            Dialect::Loki => &[],
+            Dialect::PrometheusAlert => &["$labels", "$value"],
+        }
+    }
+}
+
+/// Whether a template in `dialect` may call `name`.
+pub(crate) fn is_function(name: &str, dialect: Dialect) -> bool {
+    BUILTINS.contains(&name)
+        || match dialect {
+            Dialect::Loki => FUNCTIONS.contains(&name),
+            Dialect::PrometheusAlert => super::prometheus::FUNCTIONS.contains(&name),
+        }
 }
 
 /// What functions may read besides their arguments.
@@ -106,9 +129,11 @@ pub(crate) struct Env<'d, 'r> {
     pub(crate) timestamp: i64,
     /// Regexes compiled from literal arguments.
     pub(crate) regexes: &'r [(String, Regex)],
+    /// Which functions exist.
+    pub(crate) dialect: Dialect,
 }
 
-fn arity(name: &str, args: &[Value<'_>], want: usize) -> Result<(), String> {
+pub(super) fn arity(name: &str, args: &[Value<'_>], want: usize) -> Result<(), String> {
     if args.len() != want {
         return Err(format!(
             "wrong number of args for {name}: want {want} got {}",
@@ -138,6 +163,9 @@ pub(crate) fn call<'d>(
     args: &[Value<'d>],
     env: &Env<'d, '_>,
 ) -> Result<Value<'d>, String> {
+    if env.dialect == Dialect::PrometheusAlert {
+        return super::prometheus::call(name, args, env);
+    }
     let fixed = |n: usize| arity(name, args, n);
     let str_at = |i: usize| args[i].as_str();
     let int_at = |i: usize| args[i].as_int();

@@ -9,6 +9,7 @@ mod helpers;
 mod lex;
 mod parse;
 mod printf;
+mod prometheus;
 mod time;
 mod value;
 
@@ -33,12 +34,18 @@ pub(crate) struct Template {
     nodes: Vec<Node>,
     /// Regexes of `regexReplaceAll "literal" ...` calls, compiled once.
     regexes: Vec<(String, Regex)>,
+    /// Which functions and variables it has.
+    dialect: funcs::Dialect,
 }
 
 impl Template {
     /// Parses `src`; `name` (`line` or `label`) appears in error messages as in Loki.
     pub(crate) fn parse(name: &'static str, src: &str) -> Result<Self, String> {
-        let nodes = parse::parse(name, src)?;
+        Self::parse_in(name, src, funcs::Dialect::Loki)
+    }
+
+    fn parse_in(name: &'static str, src: &str, dialect: funcs::Dialect) -> Result<Self, String> {
+        let nodes = parse::parse(name, src, dialect)?;
         let mut regexes = Vec::new();
         collect_regexes(&nodes, &mut regexes);
         Ok(Template {
@@ -46,6 +53,7 @@ impl Template {
             src: src.to_string(),
             nodes,
             regexes,
+            dialect,
         })
     }
 
@@ -76,14 +84,28 @@ impl Template {
         line: &str,
         timestamp: i64,
     ) -> Result<String, String> {
+        self.run(data, line, timestamp, Vec::new())
+    }
+
+    /// Runs the template with `$` and `variables` defined.
+    fn run<'d>(
+        &self,
+        data: &'d dyn Data,
+        line: &'d str,
+        timestamp: i64,
+        variables: Vec<(String, Value<'d>)>,
+    ) -> Result<String, String> {
+        let mut vars = vec![("$".to_string(), Value::Labels)];
+        vars.extend(variables);
         let mut state = exec::State {
             data,
             env: funcs::Env {
                 line,
                 timestamp,
                 regexes: &self.regexes,
+                dialect: self.dialect,
             },
-            vars: vec![("$".to_string(), Value::Labels)],
+            vars,
             out: String::new(),
             sorted: None,
             steps: 0,
@@ -106,6 +128,49 @@ impl Template {
                 })
             }
         }
+    }
+}
+
+/// A Prometheus alert label or annotation template: Go `text/template` with `$labels` (the
+/// alert's labels, `{{ $labels.job }}`), `$value` (the expression's value) and Prometheus'
+/// template functions (`humanize`, `humanize1024`, `humanizeDuration`, `humanizePercentage`,
+/// `toUpper`, `toLower`, `title`, `reReplaceAll`, `match`) besides Go's builtins.
+#[derive(Debug)]
+pub struct AlertTemplate(Template);
+
+impl AlertTemplate {
+    /// Parses `src`; the error reads like Go's (`template: __alert:1: ...`).
+    pub fn parse(src: &str) -> Result<Self, String> {
+        Template::parse_in("__alert", src, funcs::Dialect::PrometheusAlert).map(AlertTemplate)
+    }
+
+    /// Renders the template for an alert with `labels` and `value`.
+    pub fn render(&self, labels: &[(String, String)], value: f64) -> Result<String, String> {
+        let data = LabelSlice(labels);
+        let variables = vec![
+            ("$labels".to_string(), Value::Labels),
+            ("$value".to_string(), Value::Float(value)),
+        ];
+        self.0.run(&data, "", 0, variables)
+    }
+}
+
+/// A label slice as template data.
+struct LabelSlice<'a>(&'a [(String, String)]);
+
+impl Data for LabelSlice<'_> {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn all(&self) -> Vec<(&str, &str)> {
+        self.0
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect()
     }
 }
 

@@ -3,7 +3,7 @@
 //! `range` with `break` / `continue`, parenthesized pipelines and `{{- -}}` trimming.
 //! Functions must exist at parse time, as in Go.
 
-use super::funcs::is_function;
+use super::funcs::{Dialect, is_function};
 use super::lex::{Tok, Token, lex};
 use super::value::Value;
 
@@ -70,7 +70,7 @@ pub(crate) enum Term {
 }
 
 /// Parses a template; errors read `template: <name>:<line>: <reason>` like Go's.
-pub(crate) fn parse(name: &str, src: &str) -> Result<Vec<Node>, String> {
+pub(crate) fn parse(name: &str, src: &str, dialect: Dialect) -> Result<Vec<Node>, String> {
     let error = |pos: usize, msg: String| {
         let line = 1 + src[..pos.min(src.len())].matches('\n').count();
         format!("template: {name}:{line}: {msg}")
@@ -80,7 +80,11 @@ pub(crate) fn parse(name: &str, src: &str) -> Result<Vec<Node>, String> {
         tokens,
         at: 0,
         src,
-        vars: vec!["$".to_string()],
+        vars: std::iter::once("$")
+            .chain(dialect.variables().iter().copied())
+            .map(str::to_string)
+            .collect(),
+        dialect,
         range_depth: 0,
         nesting: 0,
     };
@@ -108,6 +112,7 @@ struct Parser<'s> {
     at: usize,
     src: &'s str,
     vars: Vec<String>,
+    dialect: Dialect,
     range_depth: usize,
     nesting: usize,
 }
@@ -387,7 +392,7 @@ impl Parser<'_> {
                 Term::Variable(name)
             }
             Some(Tok::Ident(name)) => {
-                if !is_function(&name) {
+                if !is_function(&name, self.dialect) {
                     return Err((pos, format!("function \"{name}\" not defined")));
                 }
                 Term::Func(name)
