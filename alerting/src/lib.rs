@@ -3,8 +3,11 @@
 //! - [`rules`]: rule files in Prometheus's format (with a `lang` for LogQL and TraceQL rules),
 //!   parsed and validated;
 //! - [`state`]: the state machine of a rule's alert instances (pending, firing, resolved,
-//!   `for`, `keep_firing_for`), driven by the caller's clock.
+//!   `for`, `keep_firing_for`), driven by the caller's clock;
+//! - [`notify`]: routing, grouping and timing of notifications as Alertmanager does them, and
+//!   the webhook (version 4) and Alertmanager payloads.
 
+pub mod notify;
 pub mod rules;
 pub mod state;
 
