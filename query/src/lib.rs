@@ -23,6 +23,7 @@ pub mod loki;
 pub mod params;
 pub mod prom_api;
 pub mod prometheus;
+pub mod rules;
 pub mod search;
 pub mod service_map;
 pub mod tags;

@@ -176,6 +176,33 @@ async fn run(
     Ok(PromJson::new(result_json(&value)))
 }
 
+/// Evaluates `expr` as an instant query at `time_ms` over `tenant`'s stored series, with the
+/// API's series and sample limits and `timeout` (for alerting rules).
+pub async fn instant_value(
+    store: TelemetryStore,
+    tenant: TenantId,
+    expr: sightline_promql::Expr,
+    time_ms: i64,
+    timeout: Duration,
+) -> Result<Value, String> {
+    let mut query = QueryParams::instant(time_ms);
+    query.max_series = MAX_SERIES;
+    query.max_samples = MAX_SAMPLES;
+    query.deadline = Some(Instant::now() + timeout);
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let mut source = StoreSeries {
+            store: &store,
+            tenant: &tenant,
+            runtime: &runtime,
+        };
+        sightline_promql::evaluate(&expr, &query, &mut source)
+    })
+    .await
+    .map_err(|e| format!("query failed: {e}"))?
+    .map_err(|e| eval_error(e).message)
+}
+
 /// `/api/v1/query`: `query`, `time` (default now), `timeout`.
 pub async fn query_handler(
     State(state): State<QueryState>,
