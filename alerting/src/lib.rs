@@ -4,9 +4,12 @@
 //!   parsed and validated;
 //! - [`state`]: the state machine of a rule's alert instances (pending, firing, resolved,
 //!   `for`, `keep_firing_for`), driven by the caller's clock;
+//! - [`manager`]: loaded groups evaluated when due, rule health, `ALERTS` samples, reloads
+//!   that keep alert states;
 //! - [`notify`]: routing, grouping and timing of notifications as Alertmanager does them, and
 //!   the webhook (version 4) and Alertmanager payloads.
 
+pub mod manager;
 pub mod notify;
 pub mod rules;
 pub mod state;
