@@ -4,11 +4,13 @@
 //!   parsed and validated;
 //! - [`state`]: the state machine of a rule's alert instances (pending, firing, resolved,
 //!   `for`, `keep_firing_for`), driven by the caller's clock;
+//! - [`api`]: the `/api/v1/rules` and `/api/v1/alerts` bodies in Prometheus' shapes;
 //! - [`manager`]: loaded groups evaluated when due, rule health, `ALERTS` samples, reloads
 //!   that keep alert states;
 //! - [`notify`]: routing, grouping and timing of notifications as Alertmanager does them, and
 //!   the webhook (version 4) and Alertmanager payloads.
 
+pub mod api;
 pub mod manager;
 pub mod notify;
 pub mod rules;
