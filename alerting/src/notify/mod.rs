@@ -7,13 +7,15 @@
 //! alerts are not all in the last notification, when every alert of a group that had firing
 //! ones resolved, when (with `send_resolved`) an alert resolved since, or when `repeat_interval`
 //! passed since the last one; resolved alerts then leave the group. Times are unix ms, handed
-//! in by the caller.
+//! in by the caller. [`outbox`] delivers the notifications, retrying failures.
 
+pub mod outbox;
 pub mod payload;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+pub use outbox::{Outbox, RetryPolicy, RoundReport, SendError, send_once};
 pub use payload::{NotifyAlert, alertmanager_payload, fingerprint, webhook_payload};
 
 use crate::state::Labels;
