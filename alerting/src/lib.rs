@@ -7,12 +7,14 @@
 //! - [`api`]: the `/api/v1/rules` and `/api/v1/alerts` bodies in Prometheus' shapes;
 //! - [`manager`]: loaded groups evaluated when due, rule health, `ALERTS` samples, reloads
 //!   that keep alert states;
+//! - [`persist`]: alert states saved across restarts;
 //! - [`notify`]: routing, grouping and timing of notifications as Alertmanager does them, and
 //!   the webhook (version 4) and Alertmanager payloads.
 
 pub mod api;
 pub mod manager;
 pub mod notify;
+pub mod persist;
 pub mod rules;
 pub mod state;
 

@@ -22,7 +22,8 @@ pub const RESOLVED_RETENTION_MS: i64 = 15 * 60 * 1000;
 pub type Labels = Vec<(String, String)>;
 
 /// The state of an alert instance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum AlertState {
     /// Resolved (kept for [`RESOLVED_RETENTION_MS`]).
     Inactive,
@@ -44,7 +45,7 @@ impl AlertState {
 }
 
 /// One alert instance.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Alert {
     /// Identifying labels (with `alertname`), sorted.
     pub labels: Labels,
