@@ -17,6 +17,8 @@ use sightline_collector::derived::DerivedMetricsConfig;
 use sightline_storage::block::BlockOptions;
 use sightline_storage::{CutPolicy, StoreConfig};
 
+use crate::alerting::AlertingSettings;
+
 /// Prefix of configuration environment variables.
 pub const ENV_PREFIX: &str = "SIGHTLINE_";
 
@@ -43,6 +45,8 @@ pub struct Config {
     pub storage: StorageSettings,
     /// Span metrics and the service graph derived from received spans.
     pub metrics_generator: GeneratorSettings,
+    /// Alerting rules and receivers.
+    pub alerting: AlertingSettings,
 }
 
 impl Default for Config {
@@ -57,6 +61,7 @@ impl Default for Config {
             receiver: ReceiverConfig::default(),
             storage: StorageSettings::default(),
             metrics_generator: GeneratorSettings::default(),
+            alerting: AlertingSettings::default(),
         }
     }
 }

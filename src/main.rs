@@ -4,6 +4,7 @@
 //!   storage engine in one process; `--demo` adds in-process demo traffic.
 //! - `sightline loadgen`: realistic OTLP traffic at a target rate against any OTLP endpoint.
 
+mod alerting;
 mod config;
 mod ops;
 mod serve;
@@ -58,6 +59,16 @@ struct ServeArgs {
     /// Spans per second of the demo traffic.
     #[arg(long, default_value_t = 200, value_name = "N")]
     demo_rate: u64,
+    /// Alerting rule file, path or glob, in Prometheus's format (repeatable).
+    #[arg(long = "rules", value_name = "PATH_OR_GLOB")]
+    rules: Vec<String>,
+    /// Send alert notifications to this webhook (Alertmanager's payload and default timings;
+    /// repeatable).
+    #[arg(long = "alert-webhook", value_name = "URL")]
+    alert_webhooks: Vec<String>,
+    /// Evaluation interval of rule groups without their own [default: 15s].
+    #[arg(long, value_name = "DURATION")]
+    rule_evaluation_interval: Option<String>,
 }
 
 /// Flags of `sightline loadgen`.
@@ -139,6 +150,11 @@ fn main() -> anyhow::Result<()> {
             if let Some(addr) = args.http_addr {
                 config.http_addr = addr;
             }
+            config.alerting.apply_flags(
+                args.rules,
+                args.alert_webhooks,
+                args.rule_evaluation_interval,
+            );
             init_logging(&config.log_level);
             let demo = args.demo.then_some(args.demo_rate);
             runtime.block_on(serve::run(config, demo))

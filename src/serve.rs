@@ -12,6 +12,7 @@ use sightline_collector::OtlpReceiver;
 use sightline_collector::derived::DerivedMetrics;
 use sightline_collector::generator::{run_generator, store_derived_metrics};
 use sightline_query::QueryState;
+use sightline_query::rules::service::AlertingService;
 use sightline_storage::{MemoryBudget, TelemetryStore};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -46,6 +47,24 @@ async fn termination_signal() {
         _ = tokio::signal::ctrl_c() => {}
         _ = terminate => {}
     }
+}
+
+/// Reloads the alerting rules on every SIGHUP, as Prometheus does.
+async fn reload_on_sighup(alerting: Arc<AlertingService>) {
+    #[cfg(unix)]
+    {
+        let kind = tokio::signal::unix::SignalKind::hangup();
+        let Ok(mut hangups) = tokio::signal::unix::signal(kind) else {
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            if let Err(error) = alerting.reload().await {
+                tracing::error!(%error, "reloading alerting rules failed; the old rules stay");
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = alerting;
 }
 
 /// Runs every role until a termination signal.
@@ -96,7 +115,16 @@ pub async fn run(config: Config, demo_spans_per_second: Option<u64>) -> anyhow::
         store: store.clone(),
         receiver: receiver.clone(),
     };
-    let query_router = sightline_query::router(query_state).merge(ops::routes(ops_state));
+    let alerting_config = config
+        .alerting
+        .service_config(&config.data_dir, &http_addr.to_string())?;
+    let alerting = AlertingService::start(alerting_config, store.clone())
+        .map_err(|e| anyhow::anyhow!("alerting: {e}"))?;
+    let query_router = sightline_query::router(query_state)
+        .merge(sightline_query::rules::service::routes(Arc::clone(
+            &alerting,
+        )))
+        .merge(ops::routes(ops_state));
     let query_server = tokio::spawn(
         axum::serve(http_listener, query_router)
             .with_graceful_shutdown(stopped(shutdown_watch.clone()))
@@ -120,6 +148,9 @@ pub async fn run(config: Config, demo_spans_per_second: Option<u64>) -> anyhow::
             shutdown_watch.clone(),
         ))
     });
+
+    tokio::spawn(Arc::clone(&alerting).run(shutdown_watch.clone()));
+    tokio::spawn(reload_on_sighup(alerting));
 
     let demo = demo_spans_per_second.map(|rate| {
         tokio::spawn(show_demo_traces(

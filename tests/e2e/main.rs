@@ -2,6 +2,7 @@
 //! (tonic, HTTP, and the OpenTelemetry Python and Node SDKs).
 
 mod admission;
+mod alerting;
 mod cli;
 mod crash;
 mod examples;

@@ -128,8 +128,9 @@ pub fn webhook_payload(
     })
 }
 
-/// The body of Alertmanager's `POST /api/v2/alerts` for `alerts`.
-pub fn alertmanager_payload(alerts: &[NotifyAlert]) -> Json {
+/// The body of Alertmanager's `POST /api/v2/alerts` for `alerts`; firing alerts end at
+/// `valid_until` (unix ms) unless sent again, as Prometheus sends them.
+pub fn alertmanager_payload(alerts: &[NotifyAlert], valid_until: i64) -> Json {
     Json::Array(
         alerts
             .iter()
@@ -140,9 +141,8 @@ pub fn alertmanager_payload(alerts: &[NotifyAlert]) -> Json {
                     "startsAt": rfc3339(a.starts_at),
                     "generatorURL": a.generator_url,
                 });
-                if a.resolved {
-                    item["endsAt"] = Json::from(rfc3339(a.ends_at));
-                }
+                let ends_at = if a.resolved { a.ends_at } else { valid_until };
+                item["endsAt"] = Json::from(rfc3339(ends_at));
                 item
             })
             .collect(),

@@ -96,8 +96,15 @@ fn webhook_payload_is_version_4() {
             ]
         })
     );
-    let pushed = alertmanager_payload(&[resolved(alert("A", "x"), T0 + S)]);
+    let pushed = alertmanager_payload(
+        &[resolved(alert("A", "x"), T0 + S), alert("B", "y")],
+        T0 + 4 * M,
+    );
     assert_eq!(pushed[0]["endsAt"], "2026-01-01T00:00:01Z");
+    assert_eq!(
+        pushed[1]["endsAt"], "2026-01-01T00:04:00Z",
+        "firing: valid until"
+    );
     assert_eq!(pushed[0]["labels"]["alertname"], "A");
 }
 

@@ -145,5 +145,7 @@ async fn traceql(
         .collect())
 }
 
+pub mod service;
+
 #[cfg(test)]
 mod tests;

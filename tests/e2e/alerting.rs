@@ -1,0 +1,226 @@
+//! Alerting end to end: a gauge exported over OTLP/HTTP crosses a rule's threshold; the rule
+//! goes pending, then firing; a webhook receiver in the test gets the Alertmanager v4 payload;
+//! `/api/v1/alerts`, `/api/v1/rules` and the `ALERTS` series show it; the gauge falls back,
+//! the alert resolves and the receiver gets the resolution. The receiver refuses the first
+//! delivery (503), which is retried.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use prost::Message;
+use serde_json::Value;
+use sightline_proto::otlp::collector::metrics::v1::ExportMetricsServiceRequest;
+use sightline_proto::otlp::metrics::v1::{
+    Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, metric, number_data_point,
+};
+use sightline_proto::otlp::resource::v1::Resource;
+
+use crate::harness::Server;
+use crate::support::kv;
+
+/// Webhook bodies received, after refusing the first `refuse` deliveries with 503.
+#[derive(Default)]
+struct Hook {
+    bodies: Mutex<Vec<Value>>,
+    refuse: Mutex<u32>,
+}
+
+async fn receive(State(hook): State<Arc<Hook>>, body: axum::Json<Value>) -> StatusCode {
+    let mut refuse = hook.refuse.lock().unwrap();
+    if *refuse > 0 {
+        *refuse -= 1;
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    hook.bodies.lock().unwrap().push(body.0);
+    StatusCode::OK
+}
+
+async fn webhook() -> (String, Arc<Hook>) {
+    let hook = Arc::new(Hook::default());
+    *hook.refuse.lock().unwrap() = 1;
+    let app = axum::Router::new()
+        .route("/alert", post(receive))
+        .with_state(Arc::clone(&hook));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/alert", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, hook)
+}
+
+async fn export_depth(server: &Server, value: i64) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let request = ExportMetricsServiceRequest {
+        resource_metrics: vec![ResourceMetrics {
+            resource: Some(Resource {
+                attributes: vec![kv("service.name", "worker")],
+                ..Default::default()
+            }),
+            scope_metrics: vec![ScopeMetrics {
+                metrics: vec![Metric {
+                    name: "queue.depth".into(),
+                    data: Some(metric::Data::Gauge(Gauge {
+                        data_points: vec![NumberDataPoint {
+                            attributes: vec![kv("queue", "emails")],
+                            time_unix_nano: now,
+                            value: Some(number_data_point::Value::AsInt(value)),
+                            ..Default::default()
+                        }],
+                    })),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    let response = reqwest::Client::new()
+        .post(server.otlp_url("/v1/metrics"))
+        .header("Content-Type", "application/x-protobuf")
+        .body(request.encode_to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+async fn get(server: &Server, path: &str, query: &[(&str, &str)]) -> Value {
+    let response = reqwest::Client::new()
+        .get(server.url(path))
+        .query(query)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "success", "{path}: {body}");
+    body["data"].clone()
+}
+
+/// Waits (up to 30 s) until `check` returns something.
+async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(found) = check().await {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+const RULES: &str = r#"
+groups:
+  - name: worker
+    interval: 1s
+    labels:
+      team: backend
+    rules:
+      - alert: QueueBacklog
+        expr: queue_depth > 5
+        for: 2s
+        labels:
+          severity: page
+        annotations:
+          summary: "{{ $labels.queue }} has {{ $value }} waiting"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rule_fires_notifies_and_resolves() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.yaml");
+    std::fs::write(&rules, RULES).unwrap();
+    let (hook_url, hook) = webhook().await;
+    let config = format!(
+        r#"
+[alerting]
+rule_files = ["{}"]
+external_url = "http://sightline.test:3200"
+[[alerting.receivers]]
+name = "ops"
+webhook_url = "{hook_url}"
+group_by = ["alertname"]
+group_wait = "0s"
+group_interval = "1s"
+"#,
+        rules.display()
+    );
+    let server = Server::start(&dir.path().join("data"), &config).await;
+
+    // Loaded, not yet evaluated with data.
+    let loaded = get(&server, "/api/v1/rules", &[]).await;
+    assert_eq!(loaded["groups"][0]["name"], "worker");
+    assert_eq!(loaded["groups"][0]["rules"][0]["duration"], 2.0);
+
+    export_depth(&server, 9).await;
+    let firing = eventually("a firing alert", async || {
+        let alerts = get(&server, "/api/v1/alerts", &[]).await;
+        let alert = alerts["alerts"].get(0)?.clone();
+        (alert["state"] == "firing").then_some(alert)
+    })
+    .await;
+    assert_eq!(firing["labels"]["alertname"], "QueueBacklog");
+    assert_eq!(firing["labels"]["queue"], "emails");
+    assert_eq!(firing["labels"]["team"], "backend");
+    assert_eq!(firing["labels"]["severity"], "page");
+    assert_eq!(firing["annotations"]["summary"], "emails has 9 waiting");
+    assert_eq!(firing["value"], "9e+00");
+
+    // The first delivery was refused (503) and retried.
+    let body = eventually("the firing notification", async || {
+        hook.bodies.lock().unwrap().first().cloned()
+    })
+    .await;
+    assert_eq!(body["version"], "4");
+    assert_eq!(body["status"], "firing");
+    assert_eq!(body["receiver"], "ops");
+    assert_eq!(body["groupKey"], "{}:{alertname=\"QueueBacklog\"}");
+    assert_eq!(
+        body["groupLabels"],
+        serde_json::json!({"alertname": "QueueBacklog"})
+    );
+    assert_eq!(body["externalURL"], "http://sightline.test:3200");
+    let alert = &body["alerts"][0];
+    assert_eq!(alert["status"], "firing");
+    assert_eq!(alert["labels"]["queue"], "emails");
+    assert_eq!(alert["annotations"]["summary"], "emails has 9 waiting");
+    assert_eq!(alert["endsAt"], "0001-01-01T00:00:00Z");
+    assert_eq!(
+        alert["generatorURL"],
+        "http://sightline.test:3200/graph?g0.expr=queue_depth+%3E+5&g0.tab=1"
+    );
+    assert_eq!(alert["fingerprint"].as_str().unwrap().len(), 16);
+    assert_eq!(body["commonLabels"]["job"], "worker");
+
+    let rules = get(&server, "/api/v1/rules", &[("type", "alert")]).await;
+    let rule = &rules["groups"][0]["rules"][0];
+    assert_eq!(rule["state"], "firing");
+    assert_eq!(rule["health"], "ok");
+    let series = get(
+        &server,
+        "/api/v1/query",
+        &[(
+            "query",
+            r#"ALERTS{alertname="QueueBacklog",alertstate="firing"}"#,
+        )],
+    )
+    .await;
+    assert_eq!(series["result"][0]["metric"]["queue"], "emails");
+
+    // Back under the threshold: resolved, and the receiver is told.
+    export_depth(&server, 1).await;
+    let resolved = eventually("the resolved notification", async || {
+        let bodies = hook.bodies.lock().unwrap();
+        bodies.iter().find(|b| b["status"] == "resolved").cloned()
+    })
+    .await;
+    assert_eq!(resolved["alerts"][0]["status"], "resolved");
+    assert_ne!(resolved["alerts"][0]["endsAt"], "0001-01-01T00:00:00Z");
+    let alerts = get(&server, "/api/v1/alerts", &[]).await;
+    assert_eq!(alerts["alerts"], serde_json::json!([]));
+}
