@@ -224,3 +224,147 @@ group_interval = "1s"
     let alerts = get(&server, "/api/v1/alerts", &[]).await;
     assert_eq!(alerts["alerts"], serde_json::json!([]));
 }
+
+async fn export_panic_line(server: &Server) {
+    use sightline_proto::otlp::collector::logs::v1::ExportLogsServiceRequest;
+    use sightline_proto::otlp::common::v1::{AnyValue, any_value};
+    use sightline_proto::otlp::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let request = ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs {
+            resource: Some(Resource {
+                attributes: vec![kv("service.name", "checkout")],
+                ..Default::default()
+            }),
+            scope_logs: vec![ScopeLogs {
+                log_records: vec![LogRecord {
+                    time_unix_nano: now,
+                    severity_text: "ERROR".into(),
+                    body: Some(AnyValue {
+                        value: Some(any_value::Value::StringValue(
+                            "panic: assignment to entry in nil map".into(),
+                        )),
+                    }),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    let response = reqwest::Client::new()
+        .post(server.otlp_url("/v1/logs"))
+        .header("Content-Type", "application/x-protobuf")
+        .body(request.encode_to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+const LOG_GROUP: &str = r#"
+name: checkout-logs
+interval: 1s
+rules:
+  - alert: Panics
+    lang: logql
+    expr: sum by (service_name) (count_over_time({service_name="checkout"} |= "panic" [5m])) > 0
+    annotations:
+      summary: "{{ $value }} panics in {{ $labels.service_name }}"
+"#;
+
+/// A log rule created over the rule-group API fires; its receiver is down at first (nothing
+/// listens on its port) and still gets the notification once it comes up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_rule_created_over_http_reaches_a_receiver_that_comes_up_late() {
+    let dir = tempfile::tempdir().unwrap();
+    let reserved = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hook_addr = reserved.local_addr().unwrap();
+    drop(reserved);
+    let config = format!(
+        "[alerting]\nevaluation_interval = \"1s\"\n[[alerting.receivers]]\nname = \"oncall\"\nwebhook_url = \"http://{hook_addr}/alert\"\ngroup_wait = \"0s\"\ngroup_interval = \"1s\"\n"
+    );
+    let server = Server::start(&dir.path().join("data"), &config).await;
+    let client = reqwest::Client::new();
+
+    let bad = client
+        .post(server.url("/api/v1/rules/shop"))
+        .body("name: broken\nrules:\n  - alert: X\n    expr: sum(\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(
+        bad.text()
+            .await
+            .unwrap()
+            .contains("could not parse expression")
+    );
+    let created = client
+        .post(server.url("/api/v1/rules/shop"))
+        .body(LOG_GROUP)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 202);
+    let file = client
+        .get(server.url("/api/v1/rules/shop"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(file.contains("alert: Panics"), "{file}");
+    let rules = get(&server, "/api/v1/rules", &[]).await;
+    assert_eq!(rules["groups"][0]["name"], "checkout-logs");
+    assert!(
+        rules["groups"][0]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("shop.yaml")
+    );
+
+    export_panic_line(&server).await;
+    let firing = eventually("the log rule firing", async || {
+        let alerts = get(&server, "/api/v1/alerts", &[]).await;
+        let alert = alerts["alerts"].get(0)?.clone();
+        (alert["state"] == "firing").then_some(alert)
+    })
+    .await;
+    assert_eq!(firing["labels"]["service_name"], "checkout");
+    assert_eq!(firing["annotations"]["summary"], "1 panics in checkout");
+
+    // Deliveries to the closed port have failed by now; the receiver comes up.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let hook = Arc::new(Hook::default());
+    let app = axum::Router::new()
+        .route("/alert", post(receive))
+        .with_state(Arc::clone(&hook));
+    let listener = tokio::net::TcpListener::bind(hook_addr).await.unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let body = eventually("the delayed notification", async || {
+        hook.bodies.lock().unwrap().first().cloned()
+    })
+    .await;
+    assert_eq!(body["receiver"], "oncall");
+    assert_eq!(body["alerts"][0]["labels"]["alertname"], "Panics");
+
+    let deleted = client
+        .delete(server.url("/api/v1/rules/shop/checkout-logs"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 202);
+    let rules = get(&server, "/api/v1/rules", &[]).await;
+    assert_eq!(rules["groups"], serde_json::json!([]));
+    let missing = client
+        .get(server.url("/api/v1/rules/shop"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}

@@ -27,6 +27,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use sightline_logql::AlertTemplate;
 
+pub mod namespace;
 #[cfg(test)]
 mod tests;
 
