@@ -1,8 +1,9 @@
 //! Alerting end to end: a gauge exported over OTLP/HTTP crosses a rule's threshold; the rule
 //! goes pending, then firing; a webhook receiver in the test gets the Alertmanager v4 payload;
-//! `/api/v1/alerts`, `/api/v1/rules` and the `ALERTS` series show it; the gauge falls back,
-//! the alert resolves and the receiver gets the resolution. The receiver refuses the first
-//! delivery (503), which is retried.
+//! `/api/v1/alerts`, `/api/v1/rules` and the `ALERTS` series show it; after a kill -9 and a
+//! restart the alert is still firing and nobody is notified twice; the gauge falls back, the
+//! alert resolves and the receiver gets the resolution. The receiver refuses the first
+//! delivery (503), which is retried. A second test creates a LogQL rule over HTTP.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -211,6 +212,18 @@ group_interval = "1s"
     )
     .await;
     assert_eq!(series["result"][0]["metric"]["queue"], "emails");
+
+    // Killed (-9) and restarted: the firing alert and what the receiver was told are kept, so
+    // there is no second notification.
+    let mut server = server;
+    server.kill9();
+    server.restart().await;
+    let after = get(&server, "/api/v1/alerts", &[]).await;
+    assert_eq!(after["alerts"][0]["state"], "firing", "restored: {after}");
+    assert_eq!(after["alerts"][0]["activeAt"], firing["activeAt"]);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let told = hook.bodies.lock().unwrap().len();
+    assert_eq!(told, 1, "notified once across the restart");
 
     // Back under the threshold: resolved, and the receiver is told.
     export_depth(&server, 1).await;

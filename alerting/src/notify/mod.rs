@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 pub use outbox::{Outbox, RetryPolicy, RoundReport, SendError, send_once};
+
 pub use payload::{NotifyAlert, alertmanager_payload, fingerprint, webhook_payload};
 
 use crate::state::Labels;
@@ -104,6 +105,30 @@ struct Group {
     last: Option<(i64, BTreeSet<u64>, BTreeSet<u64>)>,
 }
 
+/// One group, saved across restarts (keyed by the receiver's name).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SavedGroup {
+    /// The receiver's name.
+    pub receiver: String,
+    /// The group's labels.
+    pub group_labels: Labels,
+    /// Its alerts.
+    pub alerts: Vec<NotifyAlert>,
+    /// When its next flush is due (unix ms).
+    pub next_flush: i64,
+    /// The last notification: when, firing and resolved fingerprints.
+    pub last: Option<(i64, Vec<u64>, Vec<u64>)>,
+}
+
+/// What the dispatcher has notified, saved so that a restart does not notify again.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DispatcherState {
+    /// Format version (1).
+    pub version: u32,
+    /// Every group.
+    pub groups: Vec<SavedGroup>,
+}
+
 /// Groups alerts per receiver and decides when to notify.
 #[derive(Debug, Clone)]
 pub struct Dispatcher {
@@ -123,6 +148,56 @@ impl Dispatcher {
     /// The receivers.
     pub fn receivers(&self) -> &[Receiver] {
         &self.receivers
+    }
+
+    /// The groups and their last notifications, to save.
+    pub fn saved(&self) -> DispatcherState {
+        DispatcherState {
+            version: 1,
+            groups: self
+                .groups
+                .iter()
+                .map(|((index, group_labels), group)| SavedGroup {
+                    receiver: self.receivers[*index].name.clone(),
+                    group_labels: group_labels.clone(),
+                    alerts: group.alerts.values().cloned().collect(),
+                    next_flush: group.next_flush,
+                    last: group.last.as_ref().map(|(at, firing, resolved)| {
+                        (
+                            *at,
+                            firing.iter().copied().collect(),
+                            resolved.iter().copied().collect(),
+                        )
+                    }),
+                })
+                .collect(),
+        }
+    }
+
+    /// Restores saved groups of receivers that still exist (by name).
+    pub fn restore(&mut self, state: &DispatcherState) {
+        for saved in &state.groups {
+            let Some(index) = self.receivers.iter().position(|r| r.name == saved.receiver) else {
+                continue;
+            };
+            let group = Group {
+                alerts: saved
+                    .alerts
+                    .iter()
+                    .map(|a| (a.fingerprint(), a.clone()))
+                    .collect(),
+                next_flush: saved.next_flush,
+                last: saved.last.as_ref().map(|(at, firing, resolved)| {
+                    (
+                        *at,
+                        firing.iter().copied().collect(),
+                        resolved.iter().copied().collect(),
+                    )
+                }),
+            };
+            self.groups
+                .insert((index, saved.group_labels.clone()), group);
+        }
     }
 
     /// Takes in every current alert (firing, or resolved and still retained) at `now`. An

@@ -5,7 +5,7 @@ use serde_json::{Map, Value as Json, json};
 use crate::state::Labels;
 
 /// An alert as notifiers see it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NotifyAlert {
     /// Identifying labels, sorted.
     pub labels: Labels,

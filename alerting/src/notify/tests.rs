@@ -226,3 +226,26 @@ fn alerts_resolved_before_any_notification_are_not_sent() {
     assert!(d.flush(T0 + 30 * S).is_empty());
     assert!(d.groups.is_empty());
 }
+
+#[test]
+fn a_restored_dispatcher_does_not_notify_again() {
+    let mut d = Dispatcher::new(vec![receiver()]);
+    d.update(&[alert("A", "1")], T0);
+    assert_eq!(d.flush(T0 + 30 * S).len(), 1);
+    let saved: DispatcherState =
+        serde_json::from_str(&serde_json::to_string(&d.saved()).unwrap()).unwrap();
+    // After a restart, with the receivers in another order.
+    let mut other = Receiver::new("other", Target::Webhook("http://x".into()));
+    other.matchers = labels(&[("severity", "ticket")]);
+    let mut restored = Dispatcher::new(vec![other, receiver()]);
+    restored.restore(&saved);
+    restored.update(&[alert("A", "1")], T0 + M);
+    assert!(
+        restored.flush(T0 + 30 * S + 5 * M).is_empty(),
+        "already notified"
+    );
+    restored.update(&[alert("A", "1"), alert("A", "2")], T0 + 6 * M);
+    let sent = restored.flush(T0 + 30 * S + 10 * M);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].receiver, 1);
+}

@@ -4,7 +4,8 @@
 //! serves `/api/v1/rules`, `/api/v1/alerts` and `POST /-/reload`.
 //!
 //! Rules are evaluated for the single tenant. Files live under `<data dir>/alerting/`:
-//! `state.json` (alert states) and `outbox.json` (notifications not yet delivered).
+//! `state.json` (alert states), `notified.json` (what each receiver group was last told, so a
+//! restart does not notify again) and `outbox.json` (notifications not yet delivered).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -14,8 +15,8 @@ use std::time::Duration;
 use sightline_alerting::api::{RulesFilter, alerts_json, rules_json};
 use sightline_alerting::manager::{AlertsSample, Manager, Querier};
 use sightline_alerting::notify::{
-    Dispatcher, NotifyAlert, Outbox, Receiver, RetryPolicy, Target, alertmanager_payload,
-    webhook_payload,
+    Dispatcher, DispatcherState, NotifyAlert, Outbox, Receiver, RetryPolicy, Target,
+    alertmanager_payload, webhook_payload,
 };
 use sightline_alerting::persist::SavedStates;
 use sightline_alerting::{AlertTemplates, RuleGroup, RuleLang, parse_rule_file};
@@ -136,11 +137,22 @@ impl AlertingService {
             .filter(|r| matches!(r.target, Target::Webhook(_)))
             .cloned()
             .collect();
+        let mut dispatcher = Dispatcher::new(webhooks);
+        let notified = config.data_dir.join("alerting/notified.json");
+        match std::fs::read(&notified) {
+            Ok(bytes) => {
+                let saved: DispatcherState = serde_json::from_slice(&bytes)
+                    .map_err(|e| format!("{}: {e}", notified.display()))?;
+                dispatcher.restore(&saved);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("{}: {e}", notified.display())),
+        }
         Ok(Arc::new(Self {
             client: reqwest::Client::new(),
             inner: Mutex::new(Inner {
                 manager,
-                dispatcher: Dispatcher::new(webhooks),
+                dispatcher,
                 outbox,
                 alertmanager_sent_at: 0,
                 alertmanager_told: HashMap::new(),
@@ -206,7 +218,8 @@ impl AlertingService {
         let dir = self.config.data_dir.join("alerting");
         let saved = std::fs::create_dir_all(&dir)
             .and_then(|()| inner.manager.saved_states().save(&dir.join("state.json")))
-            .and_then(|()| inner.outbox.save(&dir.join("outbox.json")));
+            .and_then(|()| inner.outbox.save(&dir.join("outbox.json")))
+            .and_then(|()| save_json(&dir.join("notified.json"), &inner.dispatcher.saved()));
         if let Err(error) = saved {
             tracing::warn!(%error, "saving the alerting state failed");
         }
@@ -323,6 +336,16 @@ impl AlertingService {
     pub async fn alerts(&self) -> serde_json::Value {
         alerts_json(&self.inner.lock().await.manager)
     }
+}
+
+/// Writes `value` as JSON to `path` atomically.
+fn save_json(path: &std::path::Path, value: &impl serde::Serialize) -> std::io::Result<()> {
+    let temporary = path.with_extension("tmp");
+    std::fs::write(
+        &temporary,
+        serde_json::to_vec(value).map_err(std::io::Error::other)?,
+    )?;
+    std::fs::rename(&temporary, path)
 }
 
 /// Now, unix ms.
