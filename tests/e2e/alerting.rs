@@ -1,5 +1,6 @@
-//! Alerting end to end: a gauge exported over OTLP/HTTP crosses a rule's threshold; the rule
-//! goes pending, then firing; a webhook receiver in the test gets the Alertmanager v4 payload;
+//! Alerting end to end: a gauge exported by the OpenTelemetry Python SDK crosses a rule's
+//! threshold; the rule goes pending, then firing; a webhook receiver in the test gets the
+//! Alertmanager v4 payload;
 //! `/api/v1/alerts`, `/api/v1/rules` and the `ALERTS` series show it; after a kill -9 and a
 //! restart the alert is still firing and nobody is notified twice; the gauge falls back, the
 //! alert resolves and the receiver gets the resolution. The receiver refuses the first
@@ -13,13 +14,10 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use prost::Message;
 use serde_json::Value;
-use sightline_proto::otlp::collector::metrics::v1::ExportMetricsServiceRequest;
-use sightline_proto::otlp::metrics::v1::{
-    Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, metric, number_data_point,
-};
 use sightline_proto::otlp::resource::v1::Resource;
 
 use crate::harness::Server;
+use crate::sdk_clients::{python, run_client};
 use crate::support::kv;
 
 /// Webhook bodies received, after refusing the first `refuse` deliveries with 503.
@@ -51,43 +49,26 @@ async fn webhook() -> (String, Arc<Hook>) {
     (url, hook)
 }
 
-async fn export_depth(server: &Server, value: i64) {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64;
-    let request = ExportMetricsServiceRequest {
-        resource_metrics: vec![ResourceMetrics {
-            resource: Some(Resource {
-                attributes: vec![kv("service.name", "worker")],
-                ..Default::default()
-            }),
-            scope_metrics: vec![ScopeMetrics {
-                metrics: vec![Metric {
-                    name: "queue.depth".into(),
-                    data: Some(metric::Data::Gauge(Gauge {
-                        data_points: vec![NumberDataPoint {
-                            attributes: vec![kv("queue", "emails")],
-                            time_unix_nano: now,
-                            value: Some(number_data_point::Value::AsInt(value)),
-                            ..Default::default()
-                        }],
-                    })),
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    };
-    let response = reqwest::Client::new()
-        .post(server.otlp_url("/v1/metrics"))
-        .header("Content-Type", "application/x-protobuf")
-        .body(request.encode_to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+/// Sets `queue.depth{queue="emails"}` of service `worker` with the OpenTelemetry Python SDK.
+async fn export_depth(server: &Server, dir: &std::path::Path, value: i64) {
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/python_gauge.py");
+    let out = dir.join(format!("gauge-{value}.json"));
+    let result = run_client(
+        python(),
+        vec![
+            script.display().to_string(),
+            "--http-endpoint".into(),
+            format!("http://{}", server.otlp_http),
+            "--value".into(),
+            value.to_string(),
+            "--out".into(),
+            out.display().to_string(),
+        ],
+        &out,
+    )
+    .await;
+    assert_eq!(result["results"], serde_json::json!(["SUCCESS"]));
 }
 
 async fn get(server: &Server, path: &str, query: &[(&str, &str)]) -> Value {
@@ -158,7 +139,7 @@ group_interval = "1s"
     assert_eq!(loaded["groups"][0]["name"], "worker");
     assert_eq!(loaded["groups"][0]["rules"][0]["duration"], 2.0);
 
-    export_depth(&server, 9).await;
+    export_depth(&server, dir.path(), 9).await;
     let firing = eventually("a firing alert", async || {
         let alerts = get(&server, "/api/v1/alerts", &[]).await;
         let alert = alerts["alerts"].get(0)?.clone();
@@ -197,6 +178,7 @@ group_interval = "1s"
     );
     assert_eq!(alert["fingerprint"].as_str().unwrap().len(), 16);
     assert_eq!(body["commonLabels"]["job"], "worker");
+    assert_eq!(body["commonLabels"]["instance"], "worker-1");
 
     let rules = get(&server, "/api/v1/rules", &[("type", "alert")]).await;
     let rule = &rules["groups"][0]["rules"][0];
@@ -226,7 +208,7 @@ group_interval = "1s"
     assert_eq!(told, 1, "notified once across the restart");
 
     // Back under the threshold: resolved, and the receiver is told.
-    export_depth(&server, 1).await;
+    export_depth(&server, dir.path(), 1).await;
     let resolved = eventually("the resolved notification", async || {
         let bodies = hook.bodies.lock().unwrap();
         bodies.iter().find(|b| b["status"] == "resolved").cloned()
