@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs the real OpenTelemetry SDK clients the end-to-end tests drive
-# (Python SDK in a venv, Node SDK with npm ci), then runs the Rust test suite with nextest.
+# (Python SDK in a venv, Node SDK with npm ci) and Debian's Alertmanager, then runs the Rust
+# test suite with nextest.
 # Idempotent and quick when everything is already installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,17 @@ export E2E_PYTHON="$venv/bin/python"
 
 if [ ! -d tests/clients/node_modules ] || [ tests/clients/package-lock.json -nt tests/clients/node_modules/.package-lock.json ]; then
   (cd tests/clients && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# A real Alertmanager for the alerting tests (Debian's package).
+if ! command -v prometheus-alertmanager >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq prometheus-alertmanager >/dev/null 2>&1 \
+      || { apt-get update -qq && apt-get install -y -qq prometheus-alertmanager >/dev/null; }
+  else
+    echo "prometheus-alertmanager is missing: sudo apt-get install prometheus-alertmanager" >&2
+  fi
 fi
 
 exec cargo nextest run --workspace --locked --no-fail-fast "$@"

@@ -3,6 +3,7 @@
 
 mod admission;
 mod alerting;
+mod alertmanager;
 mod cli;
 mod crash;
 mod examples;
