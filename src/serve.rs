@@ -12,7 +12,7 @@ use sightline_collector::OtlpReceiver;
 use sightline_collector::derived::DerivedMetrics;
 use sightline_collector::generator::{run_generator, store_derived_metrics};
 use sightline_query::QueryState;
-use sightline_query::rules::service::AlertingService;
+use sightline_query::rules::service::{AlertingService, load_rule_files};
 use sightline_storage::{MemoryBudget, TelemetryStore};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -69,6 +69,11 @@ async fn reload_on_sighup(alerting: Arc<AlertingService>) {
 
 /// Runs every role until a termination signal.
 pub async fn run(config: Config, demo_spans_per_second: Option<u64>) -> anyhow::Result<()> {
+    // Rule files are checked before anything starts: an invalid one stops here with the reason.
+    let alerting_config = config
+        .alerting
+        .service_config(&config.data_dir, &config.http_addr)?;
+    load_rule_files(&alerting_config.rule_files).map_err(|e| anyhow::anyhow!("alerting: {e}"))?;
     let memory = MemoryBudget::new(config.memory_limit_bytes());
     let (store, _recovery) = TelemetryStore::open_local(config.store_config(), memory)
         .await
@@ -115,9 +120,6 @@ pub async fn run(config: Config, demo_spans_per_second: Option<u64>) -> anyhow::
         store: store.clone(),
         receiver: receiver.clone(),
     };
-    let alerting_config = config
-        .alerting
-        .service_config(&config.data_dir, &http_addr.to_string())?;
     let alerting = AlertingService::start(alerting_config, store.clone())
         .map_err(|e| anyhow::anyhow!("alerting: {e}"))?;
     let query_router = sightline_query::router(query_state)

@@ -140,6 +140,12 @@ group_interval = "1s"
     assert_eq!(loaded["groups"][0]["rules"][0]["duration"], 2.0);
 
     export_depth(&server, dir.path(), 9).await;
+    let pending = eventually("a pending alert", async || {
+        let alerts = get(&server, "/api/v1/alerts", &[]).await;
+        alerts["alerts"].get(0).cloned()
+    })
+    .await;
+    assert_eq!(pending["state"], "pending", "for: 2s holds it first");
     let firing = eventually("a firing alert", async || {
         let alerts = get(&server, "/api/v1/alerts", &[]).await;
         let alert = alerts["alerts"].get(0)?.clone();
@@ -362,4 +368,81 @@ async fn a_log_rule_created_over_http_reaches_a_receiver_that_comes_up_late() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
+}
+
+/// Rule files are reloaded on `POST /-/reload` and on SIGHUP; an invalid file is refused with
+/// the reason and the loaded rules stay; at start an invalid file stops the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule_files_reload_on_request_and_on_sighup() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.yaml");
+    let write_rule = |name: &str| {
+        let text = format!(
+            "groups:\n  - name: g\n    rules:\n      - alert: {name}\n        expr: vector(0) > 1\n"
+        );
+        std::fs::write(&rules, text).unwrap();
+    };
+    let names = async |server: &Server| -> Vec<String> {
+        let data = get(server, "/api/v1/rules", &[]).await;
+        data["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["rules"].as_array().unwrap().clone())
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    write_rule("First");
+    let config = format!("[alerting]\nrule_files = [\"{}\"]\n", rules.display());
+    let server = Server::start(&dir.path().join("data"), &config).await;
+    assert_eq!(names(&server).await, ["First"]);
+
+    write_rule("Second");
+    let client = reqwest::Client::new();
+    let reload = client.post(server.url("/-/reload")).send().await.unwrap();
+    assert_eq!(reload.status(), 200);
+    assert_eq!(names(&server).await, ["Second"]);
+
+    std::fs::write(
+        &rules,
+        "groups:\n  - name: g\n    rules:\n      - alert: Bad\n        expr: rate(\n",
+    )
+    .unwrap();
+    let reload = client.post(server.url("/-/reload")).send().await.unwrap();
+    assert_eq!(reload.status(), 500);
+    let reason = reload.text().await.unwrap();
+    assert!(reason.contains("could not parse expression"), "{reason}");
+    assert_eq!(names(&server).await, ["Second"], "the loaded rules stay");
+
+    write_rule("Third");
+    server.sighup();
+    eventually("the SIGHUP reload", async || {
+        (names(&server).await == ["Third"]).then_some(())
+    })
+    .await;
+
+    std::fs::write(
+        &rules,
+        "groups:\n  - name: g\n    rules:\n      - alert: Bad\n",
+    )
+    .unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_sightline"))
+        .args(["serve", "--data-dir"])
+        .arg(dir.path().join("other"))
+        .args([
+            "--http-addr",
+            "127.0.0.1:0",
+            "--otlp-grpc-addr",
+            "127.0.0.1:0",
+        ])
+        .args(["--otlp-http-addr", "127.0.0.1:0", "--rules"])
+        .arg(&rules)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("field 'expr' must be set in rule"),
+        "{stderr}"
+    );
 }

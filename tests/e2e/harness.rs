@@ -174,6 +174,17 @@ impl Server {
         }
     }
 
+    /// SIGHUP (reload).
+    pub fn sighup(&self) {
+        let pid = self
+            .child
+            .as_ref()
+            .expect("server running")
+            .id()
+            .to_string();
+        Command::new("kill").args(["-HUP", &pid]).status().unwrap();
+    }
+
     /// SIGTERM and wait for a clean exit.
     pub fn terminate(&mut self) -> ExitStatus {
         let mut child = self.child.take().expect("server running");
