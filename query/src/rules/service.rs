@@ -84,6 +84,8 @@ pub struct AlertingService {
     store: TelemetryStore,
     client: reqwest::Client,
     inner: Mutex<Inner>,
+    /// The manager as of the last round or reload, for the APIs (never waits on a round).
+    snapshot: std::sync::RwLock<Arc<Manager>>,
     /// Serializes changes to the namespace files.
     files: Mutex<()>,
 }
@@ -148,6 +150,7 @@ impl AlertingService {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(format!("{}: {e}", notified.display())),
         }
+        let snapshot = Arc::new(manager.clone());
         Ok(Arc::new(Self {
             client: reqwest::Client::new(),
             inner: Mutex::new(Inner {
@@ -157,6 +160,7 @@ impl AlertingService {
                 alertmanager_sent_at: 0,
                 alertmanager_told: HashMap::new(),
             }),
+            snapshot: std::sync::RwLock::new(snapshot),
             files: Mutex::new(()),
             config,
             store,
@@ -171,6 +175,7 @@ impl AlertingService {
         let mut manager = Manager::new(groups, self.config.evaluation_interval, &inner.manager);
         manager.external_url = self.config.external_url.clone();
         inner.manager = manager;
+        self.publish(&inner.manager);
         tracing::info!(
             groups = inner.manager.groups().len(),
             "alerting rules reloaded"
@@ -184,16 +189,16 @@ impl AlertingService {
         let querier = StoreQuerier {
             store: self.store.clone(),
         };
-        let mut inner = self.inner.lock().await;
-        let samples = inner
+        let mut guard = self.inner.lock().await;
+        let samples = guard
             .manager
             .evaluate_due(now, &querier, &AlertTemplates)
             .await;
         if let Err(error) = self.write_alerts_series(&samples, now).await {
             tracing::warn!(%error, "writing the ALERTS series failed");
         }
-        let alerts = inner.manager.notify_alerts();
-        let inner = &mut *inner;
+        let alerts = guard.manager.notify_alerts();
+        let inner = &mut *guard;
         inner.dispatcher.update(&alerts, now);
         for notification in inner.dispatcher.flush(now) {
             let receiver = &inner.dispatcher.receivers()[notification.receiver];
@@ -208,13 +213,20 @@ impl AlertingService {
             }
         }
         self.queue_for_alertmanagers(inner, &alerts, now);
-        let round = inner
-            .outbox
+        self.publish(&inner.manager);
+        // Deliveries may wait on slow receivers: not while holding the lock a reload needs.
+        // Only this round adds to the outbox, so nothing is pushed meanwhile.
+        let mut outbox = std::mem::take(&mut inner.outbox);
+        drop(guard);
+        let round = outbox
             .deliver_due(&self.client, &self.config.retry, now)
             .await;
         for reason in &round.dropped {
             tracing::warn!(%reason, "notification dropped");
         }
+        let mut guard = self.inner.lock().await;
+        let inner = &mut *guard;
+        inner.outbox = outbox;
         let dir = self.config.data_dir.join("alerting");
         let saved = std::fs::create_dir_all(&dir)
             .and_then(|()| inner.manager.saved_states().save(&dir.join("state.json")))
@@ -327,14 +339,24 @@ impl AlertingService {
         }
     }
 
+    /// Makes `manager` what the APIs show.
+    fn publish(&self, manager: &Manager) {
+        let snapshot = Arc::new(manager.clone());
+        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = snapshot;
+    }
+
+    fn snapshot(&self) -> Arc<Manager> {
+        Arc::clone(&self.snapshot.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
     /// The `/api/v1/rules` data.
     pub async fn rules(&self, filter: &RulesFilter) -> serde_json::Value {
-        rules_json(&self.inner.lock().await.manager, filter)
+        rules_json(&self.snapshot(), filter)
     }
 
     /// The `/api/v1/alerts` data.
     pub async fn alerts(&self) -> serde_json::Value {
-        alerts_json(&self.inner.lock().await.manager)
+        alerts_json(&self.snapshot())
     }
 }
 
