@@ -446,3 +446,61 @@ async fn rule_files_reload_on_request_and_on_sighup() {
         "{stderr}"
     );
 }
+
+/// A TraceQL rule fires per service with failing spans in the last 5 minutes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_traceql_rule_fires_per_failing_service() {
+    use sightline_proto::otlp::trace::v1::Status;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        &dir.path().join("data"),
+        "[alerting]\nevaluation_interval = \"1s\"\n",
+    )
+    .await;
+    let group = "name: traces\nrules:\n  - alert: FailingSpans\n    lang: traceql\n    expr: '{ status = error } | count_over_time() by (resource.service.name)'\n";
+    let created = reqwest::Client::new()
+        .post(server.url("/api/v1/rules/tracing"))
+        .body(group)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 202);
+
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let mut failed = crate::support::span(crate::support::random_trace_id(), 1, "charge");
+    failed.start_time_unix_nano = now - 50_000_000;
+    failed.end_time_unix_nano = now;
+    failed.status = Some(Status {
+        code: 2,
+        ..Default::default()
+    });
+    let mut fine = crate::support::span(crate::support::random_trace_id(), 2, "browse");
+    fine.start_time_unix_nano = now - 50_000_000;
+    fine.end_time_unix_nano = now;
+    for request in [
+        crate::support::trace_request("payments", vec![failed]),
+        crate::support::trace_request("catalog", vec![fine]),
+    ] {
+        let response = reqwest::Client::new()
+            .post(server.otlp_url("/v1/traces"))
+            .header("Content-Type", "application/x-protobuf")
+            .body(request.encode_to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let alerts = eventually("the TraceQL alert", async || {
+        let alerts = get(&server, "/api/v1/alerts", &[]).await;
+        let list = alerts["alerts"].as_array()?.clone();
+        (!list.is_empty()).then_some(list)
+    })
+    .await;
+    assert_eq!(alerts.len(), 1, "only the failing service: {alerts:?}");
+    assert_eq!(alerts[0]["labels"]["resource_service_name"], "payments");
+    assert_eq!(alerts[0]["labels"]["alertname"], "FailingSpans");
+    assert_eq!(alerts[0]["state"], "firing");
+}

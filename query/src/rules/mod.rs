@@ -5,7 +5,10 @@
 //!   labels, as in Prometheus);
 //! - LogQL: an instant metric query at the evaluation time;
 //! - TraceQL: a metrics query over [`TRACEQL_WINDOW`] ending at the evaluation time, one value
-//!   per series (Tempo's instant `query`).
+//!   per series (Tempo's instant `query`); label names become Prometheus label names
+//!   (`resource.service.name` -> `resource_service_name`) so that alerts carry valid labels.
+//!   TraceQL metrics have no comparisons: every series is an alert, so a rule filters in its
+//!   spanset (`{ status = error } | rate() by (resource.service.name)`).
 
 use std::time::Duration;
 
@@ -137,7 +140,13 @@ async fn traceql(
             let mut labels: Labels = s
                 .labels
                 .iter()
-                .map(|(key, value)| (key.clone(), value.label()))
+                .map(|(key, value)| {
+                    let name = match key.as_str() {
+                        "__name__" => key.clone(),
+                        other => crate::prometheus::naming::label_name(other),
+                    };
+                    (name, value.label())
+                })
                 .collect();
             labels.sort();
             Some((labels, value))

@@ -96,7 +96,7 @@ async fn rule_expressions_in_every_language() {
     .await
     .unwrap();
     assert!(
-        spans.contains(&(labels(&[("resource.service.name", "checkout")]), 2.0)),
+        spans.contains(&(labels(&[("resource_service_name", "checkout")]), 2.0)),
         "{spans:?}"
     );
     assert!(eval(RuleLang::TraceQl, "{ status = error }").await.is_err());
