@@ -201,26 +201,11 @@ impl Manager {
 
 /// Prometheus' link to a rule's expression: `<external>/graph?g0.expr=...&g0.tab=1`.
 pub fn generator_url(external_url: &str, rule: &AlertRule) -> String {
-    let expr: String = form_urlencoded_component(&rule.expr);
+    let expr = sightline_logql::go_query_escape(&rule.expr);
     format!(
         "{}/graph?g0.expr={expr}&g0.tab=1",
         external_url.trim_end_matches('/')
     )
-}
-
-/// Percent-encodes a query component as Go's `url.QueryEscape` does (space as `+`).
-fn form_urlencoded_component(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -61,7 +61,9 @@ mod validate;
 pub use ast::*;
 pub use error::ParseError;
 pub use labels::Labels;
-pub use pipeline::{AlertTemplate, LineLabels, Pipeline, PipelineError, SampleExtractor};
+pub use pipeline::{
+    AlertTemplate, LineLabels, Pipeline, PipelineError, SampleExtractor, go_query_escape,
+};
 pub use units::{format_bytes, format_duration, parse_bytes, parse_duration};
 
 /// Parses a LogQL query into its AST.

@@ -49,7 +49,7 @@ mod logfmt;
 mod pattern;
 mod re2;
 mod template;
-pub use template::AlertTemplate;
+pub use template::{AlertTemplate, go_query_escape};
 mod unwrap;
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use promql_parser::parser::{Call, Expr};
 
 use super::aggregate::valid_label_name;
 use super::histogram::histogram_quantile;
-use super::range_fns::{linear_regression, over_time};
+use super::range_fns::{is_range_fn, linear_regression, over_time};
 use super::selectors::matcher_sets;
 use super::{Ctx, Elem, Error, StepValue, exec, labels};
 use crate::types::{Labels, METRIC_NAME, MatchOp, SeriesSource, label_value};
@@ -65,26 +65,8 @@ impl<S: SeriesSource> Ctx<'_, S> {
 
         // Range-vector functions with a single argument.
         if let Some(first) = args.first()
-            && matches!(
-                name,
-                "rate"
-                    | "increase"
-                    | "delta"
-                    | "irate"
-                    | "idelta"
-                    | "deriv"
-                    | "changes"
-                    | "resets"
-                    | "avg_over_time"
-                    | "sum_over_time"
-                    | "count_over_time"
-                    | "min_over_time"
-                    | "max_over_time"
-                    | "last_over_time"
-                    | "present_over_time"
-                    | "stdvar_over_time"
-                    | "stddev_over_time"
-            )
+            && is_range_fn(name)
+            && name != "quantile_over_time"
         {
             let w = self.eval_matrix(first, t)?;
             return vector(over_time(name, w, 0.0).unwrap_or_default());

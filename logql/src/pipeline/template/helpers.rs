@@ -198,7 +198,7 @@ impl Decimal {
 }
 
 /// Go's `url.QueryEscape`.
-pub(crate) fn query_escape(text: &str) -> String {
+pub fn query_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         match b {

@@ -6,6 +6,7 @@
 mod exec;
 mod funcs;
 mod helpers;
+pub use helpers::query_escape as go_query_escape;
 mod lex;
 mod parse;
 mod printf;
