@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs the real OpenTelemetry SDK clients the end-to-end tests drive
-# (Python SDK in a venv, Node SDK with npm ci) and Debian's Alertmanager, then runs the Rust
-# test suite with nextest.
+# (Python SDK in a venv, Node SDK with npm ci) and Debian's Alertmanager, runs the web UI's
+# component tests, then runs the Rust test suite with nextest.
 # Idempotent and quick when everything is already installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,12 @@ export E2E_PYTHON="$venv/bin/python"
 if [ ! -d tests/clients/node_modules ] || [ tests/clients/package-lock.json -nt tests/clients/node_modules/.package-lock.json ]; then
   (cd tests/clients && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# The web UI's component tests (Vitest); cargo's build script builds the UI itself.
+if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+fi
+(cd ui && npm test --silent)
 
 # A real Alertmanager for the alerting tests (Debian's package).
 if ! command -v prometheus-alertmanager >/dev/null 2>&1; then

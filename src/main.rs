@@ -8,6 +8,7 @@ mod alerting;
 mod config;
 mod ops;
 mod serve;
+mod ui;
 
 use std::path::PathBuf;
 use std::time::Duration;

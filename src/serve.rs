@@ -126,7 +126,8 @@ pub async fn run(config: Config, demo_spans_per_second: Option<u64>) -> anyhow::
         .merge(sightline_query::rules::service::routes(Arc::clone(
             &alerting,
         )))
-        .merge(ops::routes(ops_state));
+        .merge(ops::routes(ops_state))
+        .fallback(crate::ui::serve);
     let query_server = tokio::spawn(
         axum::serve(http_listener, query_router)
             .with_graceful_shutdown(stopped(shutdown_watch.clone()))

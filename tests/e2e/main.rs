@@ -15,3 +15,4 @@ mod otlp_http;
 mod sdk_clients;
 mod support;
 mod trace_apis;
+mod web_ui;

@@ -1,0 +1,61 @@
+// Typed calls to Sightline's public APIs (Tempo search, Prometheus rules).
+
+/** One trace of a Tempo search result. */
+export interface TraceSummary {
+  traceID: string;
+  rootServiceName?: string;
+  rootTraceName?: string;
+  startTimeUnixNano: string;
+  durationMs?: number;
+}
+
+/** One alerting rule of `/api/v1/rules`. */
+export interface Rule {
+  name: string;
+  query: string;
+  state: "inactive" | "pending" | "firing";
+  health: string;
+  lastError?: string;
+  lastEvaluation: string;
+  alerts?: { labels: Record<string, string>; state: string; activeAt: string; value: string }[];
+}
+
+/** One group of `/api/v1/rules`. */
+export interface RuleGroup {
+  name: string;
+  file: string;
+  interval: number;
+  rules: Rule[];
+}
+
+async function json<T>(url: string): Promise<T> {
+  const response = await fetch(url);
+  if (!response.ok) {
+    const text = await response.text();
+    throw new Error(`${response.status} ${response.statusText}: ${text.trim()}`);
+  }
+  return (await response.json()) as T;
+}
+
+/** Tempo's `/api/search` with a TraceQL query over the last `sinceSeconds`. */
+export async function searchTraces(
+  q: string,
+  sinceSeconds: number,
+  limit = 50,
+): Promise<TraceSummary[]> {
+  const end = Math.floor(Date.now() / 1000);
+  const params = new URLSearchParams({
+    q,
+    start: String(end - sinceSeconds),
+    end: String(end),
+    limit: String(limit),
+  });
+  const body = await json<{ traces?: TraceSummary[] }>(`/api/search?${params}`);
+  return body.traces ?? [];
+}
+
+/** Prometheus' `/api/v1/rules`. */
+export async function listRules(): Promise<RuleGroup[]> {
+  const body = await json<{ data: { groups: RuleGroup[] } }>("/api/v1/rules");
+  return body.data.groups;
+}

@@ -1,0 +1,107 @@
+// Traces: a TraceQL search over a relative time range; the query and range live in the URL.
+import { useState } from "react";
+import { useSearchParams } from "react-router-dom";
+
+import { searchTraces, type TraceSummary } from "../api";
+import { Empty, ErrorBox, Loading } from "../components/Status";
+import { useLoad } from "../useLoad";
+
+export const RANGES: { label: string; seconds: number }[] = [
+  { label: "Last 15 minutes", seconds: 900 },
+  { label: "Last hour", seconds: 3600 },
+  { label: "Last 6 hours", seconds: 21600 },
+  { label: "Last 24 hours", seconds: 86400 },
+];
+
+/** Milliseconds as people read them: 850 ms, 1.25 s, 2 min 5 s. */
+export function formatDuration(ms: number | undefined): string {
+  if (ms === undefined) return "<1 ms";
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(2).replace(/\.?0+$/, "")} s`;
+  const minutes = Math.floor(ms / 60_000);
+  return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+function startTime(nanos: string): string {
+  return new Date(Number(BigInt(nanos) / 1_000_000n)).toLocaleString();
+}
+
+export function TraceTable({ traces }: { traces: TraceSummary[] }) {
+  if (traces.length === 0) {
+    return <Empty>No traces match in this time range.</Empty>;
+  }
+  return (
+    <table className="list">
+      <thead>
+        <tr>
+          <th>Root service</th>
+          <th>Root span</th>
+          <th>Start</th>
+          <th>Duration</th>
+          <th>Trace</th>
+        </tr>
+      </thead>
+      <tbody>
+        {traces.map((t) => (
+          <tr key={t.traceID}>
+            <td>{t.rootServiceName ?? "<root span not yet received>"}</td>
+            <td>{t.rootTraceName ?? ""}</td>
+            <td>{startTime(t.startTimeUnixNano)}</td>
+            <td>{formatDuration(t.durationMs)}</td>
+            <td>
+              <a href={`/api/v2/traces/${t.traceID}`} title="The trace as OTLP JSON">
+                <code>{t.traceID}</code>
+              </a>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function TracesPage() {
+  const [params, setParams] = useSearchParams();
+  const q = params.get("q") ?? "{}";
+  const since = Number(params.get("since") ?? 3600);
+  const [draft, setDraft] = useState(q);
+  const result = useLoad(`${q}|${since}`, () => searchTraces(q, since));
+  return (
+    <section>
+      <h1>Traces</h1>
+      <form
+        className="query"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setParams({ q: draft, since: String(since) });
+        }}
+      >
+        <label>
+          TraceQL
+          <input
+            value={draft}
+            onChange={(event) => setDraft(event.target.value)}
+            spellCheck={false}
+          />
+        </label>
+        <label>
+          Time range
+          <select
+            value={since}
+            onChange={(event) => setParams({ q, since: event.target.value })}
+          >
+            {RANGES.map((r) => (
+              <option key={r.seconds} value={r.seconds}>
+                {r.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit">Search</button>
+      </form>
+      {result.state === "loading" && <Loading />}
+      {result.state === "error" && <ErrorBox error={result.error} />}
+      {result.state === "done" && <TraceTable traces={result.value} />}
+    </section>
+  );
+}
