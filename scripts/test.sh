@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs the real OpenTelemetry SDK clients the end-to-end tests drive
-# (Python SDK in a venv, Node SDK with npm ci) and Debian's Alertmanager, runs the web UI's
-# component tests, then runs the Rust test suite with nextest.
+# (Python SDK in a venv, Node SDK with npm ci), Debian's Alertmanager and chromium, runs the
+# web UI's component tests, then runs the Rust test suite with nextest.
 # Idempotent and quick when everything is already installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,14 +23,18 @@ if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.packa
 fi
 (cd ui && npm test --silent)
 
-# A real Alertmanager for the alerting tests (Debian's package).
-if ! command -v prometheus-alertmanager >/dev/null 2>&1; then
+# Debian packages the tests drive: a real Alertmanager (alerting) and chromium (the web UI
+# in a real browser).
+missing=()
+command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -qq prometheus-alertmanager >/dev/null 2>&1 \
-      || { apt-get update -qq && apt-get install -y -qq prometheus-alertmanager >/dev/null; }
+    apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 \
+      || { apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; }
   else
-    echo "prometheus-alertmanager is missing: sudo apt-get install prometheus-alertmanager" >&2
+    echo "missing: ${missing[*]}: sudo apt-get install ${missing[*]}" >&2
   fi
 fi
 

@@ -37,3 +37,73 @@ async fn the_web_ui_is_embedded_and_deep_links_work() {
         .unwrap();
     assert_eq!(missing.status(), 404);
 }
+
+/// Where the browser test leaves its screenshots: `SIGHTLINE_SCREENSHOTS`, else
+/// `~/.cache/sightline-screenshots` (kept between CI runs on the machine).
+fn screenshots_dir() -> std::path::PathBuf {
+    std::env::var_os("SIGHTLINE_SCREENSHOTS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var("HOME").unwrap())
+                .join(".cache/sightline-screenshots")
+        })
+}
+
+/// The pages in a real browser (Debian's chromium driven by playwright-core): the Traces page
+/// finds a trace the Python SDK exported, its URL reloads to the same result, and the Alerts
+/// page lists a rule. Screenshots of each page are written to [`screenshots_dir`].
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_in_a_real_browser() {
+    use crate::sdk_clients::{python, run_client};
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.yaml");
+    std::fs::write(
+        &rules,
+        "groups:\n  - name: shop\n    rules:\n      - alert: CheckoutErrors\n        expr: vector(1) > 0\n",
+    )
+    .unwrap();
+    let config = format!("[alerting]\nrule_files = [\"{}\"]\n", rules.display());
+    let server = Server::start(&dir.path().join("data"), &config).await;
+    let out = dir.path().join("topology.json");
+    let args = vec![
+        "tests/clients/python_topology.py".to_string(),
+        "--grpc-endpoint".into(),
+        server.grpc_endpoint(),
+        "--out".into(),
+        out.display().to_string(),
+        "--requests".into(),
+        "3".into(),
+    ];
+    let exported = run_client(python(), args, &out).await;
+    let trace = exported["trace_ids"][0].as_str().unwrap().to_string();
+
+    let shots = screenshots_dir().join("web-ui");
+    let run = tokio::process::Command::new("node")
+        .arg("ui/e2e/browser.mjs")
+        .args(["--url", &server.url("")])
+        .arg("--out")
+        .arg(&shots)
+        .args([
+            "--service",
+            "web",
+            "--trace",
+            &trace,
+            "--rule",
+            "CheckoutErrors",
+        ])
+        .output();
+    let output = tokio::time::timeout(std::time::Duration::from_secs(120), run)
+        .await
+        .expect("the browser run finished within 120 s")
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "browser checks failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for shot in ["traces.png", "alerts.png"] {
+        assert!(shots.join(shot).metadata().unwrap().len() > 1000, "{shot}");
+    }
+    eprintln!("screenshots: {}", shots.display());
+}
