@@ -50,8 +50,8 @@ fn screenshots_dir() -> std::path::PathBuf {
 }
 
 /// The pages in a real browser (Debian's chromium driven by playwright-core): the Traces page
-/// finds a trace the Python SDK exported, its URL reloads to the same result, and the Alerts
-/// page lists a rule. Screenshots of each page are written to [`screenshots_dir`].
+/// finds a trace the Python SDK exported, its URL reloads to the same result, the Metrics page
+/// charts the `ALERTS` series of a firing rule, and the Alerts page lists the rule. Screenshots of each page are written to [`screenshots_dir`].
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_in_a_real_browser() {
     use crate::sdk_clients::{python, run_client};
@@ -77,6 +77,33 @@ async fn pages_in_a_real_browser() {
     let exported = run_client(python(), args, &out).await;
     let trace = exported["trace_ids"][0].as_str().unwrap().to_string();
 
+    // The rule's first evaluation has written ALERTS (and a second has passed, so a range
+    // query ending now, in whole seconds, covers it).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let body: serde_json::Value = reqwest::Client::new()
+            .get(server.url("/api/v1/query"))
+            .query(&[("query", "ALERTS")])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if body["data"]["result"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty())
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ALERTS never appeared"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+
     let shots = screenshots_dir().join("web-ui");
     let run = tokio::process::Command::new("node")
         .arg("ui/e2e/browser.mjs")
@@ -90,6 +117,8 @@ async fn pages_in_a_real_browser() {
             &trace,
             "--rule",
             "CheckoutErrors",
+            "--metric",
+            "ALERTS",
         ])
         .output();
     let output = tokio::time::timeout(std::time::Duration::from_secs(120), run)
@@ -102,7 +131,7 @@ async fn pages_in_a_real_browser() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    for shot in ["traces.png", "alerts.png"] {
+    for shot in ["traces.png", "metrics.png", "alerts.png"] {
         assert!(shots.join(shot).metadata().unwrap().len() > 1000, "{shot}");
     }
     eprintln!("screenshots: {}", shots.display());

@@ -3,7 +3,7 @@
 // screenshotted at 1280x800. Exits non-zero with the reason when a check fails.
 //
 // Usage: node ui/e2e/browser.mjs --url http://127.0.0.1:3200 --out DIR \
-//          --service web --trace <32 hex> --rule QueueBacklog
+//          --service web --trace <32 hex> --rule QueueBacklog --metric ALERTS
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -17,6 +17,7 @@ const { values: args } = parseArgs({
     service: { type: "string" },
     trace: { type: "string" },
     rule: { type: "string" },
+    metric: { type: "string" },
   },
 });
 mkdirSync(args.out, { recursive: true });
@@ -51,6 +52,21 @@ try {
   await page.reload();
   await page.getByText(args.trace).waitFor({ timeout: 15000 });
   checked.push({ page: "traces (reloaded)" });
+
+  // Metrics: the PromQL chart of a range query, with its series named in the legend (SVG text).
+  await page.getByRole("navigation", { name: "Main" }).getByText("Metrics").click();
+  await page.waitForURL(/\/metrics/);
+  await page.getByLabel("PromQL").fill(args.metric);
+  await page.getByRole("button", { name: "Run" }).click();
+  await page.waitForURL(/q=/);
+  await page
+    .locator(".chart svg text", { hasText: args.rule })
+    .first()
+    .waitFor({ timeout: 15000 });
+  const paths = await page.locator(".chart svg path").count();
+  if (paths < 2) throw new Error(`the chart drew ${paths} paths`);
+  await page.screenshot({ path: join(args.out, "metrics.png"), fullPage: true });
+  checked.push({ page: "metrics", paths });
 
   // Alerts: the rule is listed with its state.
   await page.getByRole("navigation", { name: "Main" }).getByText("Alerts").click();

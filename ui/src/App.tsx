@@ -1,11 +1,17 @@
 // The application shell: navigation and the pages. Every page keeps its query in the URL.
+import { Suspense, lazy } from "react";
 import { NavLink, Navigate, Route, Routes } from "react-router-dom";
 
 import { AlertsPage } from "./pages/Alerts";
+import { Loading } from "./components/Status";
 import { TracesPage } from "./pages/Traces";
+
+// The chart library is large: the Metrics page loads it when first opened.
+const MetricsPage = lazy(() => import("./pages/Metrics").then((m) => ({ default: m.MetricsPage })));
 
 const PAGES = [
   { path: "/traces", label: "Traces" },
+  { path: "/metrics", label: "Metrics" },
   { path: "/alerts", label: "Alerts" },
 ];
 
@@ -26,6 +32,14 @@ export function App() {
         <Routes>
           <Route path="/" element={<Navigate to="/traces" replace />} />
           <Route path="/traces" element={<TracesPage />} />
+          <Route
+            path="/metrics"
+            element={
+              <Suspense fallback={<Loading />}>
+                <MetricsPage />
+              </Suspense>
+            }
+          />
           <Route path="/alerts" element={<AlertsPage />} />
           <Route path="*" element={<p className="empty">No such page.</p>} />
         </Routes>

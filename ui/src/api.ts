@@ -59,3 +59,52 @@ export async function listRules(): Promise<RuleGroup[]> {
   const body = await json<{ data: { groups: RuleGroup[] } }>("/api/v1/rules");
   return body.data.groups;
 }
+
+/** One series of a Prometheus range query: labels and `[unix seconds, "value"]` points. */
+export interface MatrixSeries {
+  metric: Record<string, string>;
+  values: [number, string][];
+}
+
+interface PromEnvelope<T> {
+  status: "success" | "error";
+  data?: T;
+  error?: string;
+}
+
+async function prom<T>(url: string): Promise<T> {
+  const response = await fetch(url);
+  const body = (await response.json().catch(() => null)) as PromEnvelope<T> | null;
+  if (!response.ok || body?.status !== "success" || body.data === undefined) {
+    throw new Error(body?.error ?? `${response.status} ${response.statusText}`);
+  }
+  return body.data;
+}
+
+/** A range query's result and the range it covers (unix seconds). */
+export interface RangeResult {
+  start: number;
+  end: number;
+  series: MatrixSeries[];
+}
+
+/** Prometheus' `/api/v1/query_range` over the last `sinceSeconds`, about 200 steps. */
+export async function queryRange(query: string, sinceSeconds: number): Promise<RangeResult> {
+  const end = Math.floor(Date.now() / 1000);
+  const step = Math.max(15, Math.ceil(sinceSeconds / 200));
+  const params = new URLSearchParams({
+    query,
+    start: String(end - sinceSeconds),
+    end: String(end),
+    step: String(step),
+  });
+  const data = await prom<{ resultType: string; result: MatrixSeries[] }>(
+    `/api/v1/query_range?${params}`,
+  );
+  return { start: end - sinceSeconds, end, series: data.result };
+}
+
+/** Every metric name (`/api/v1/label/__name__/values`). */
+export async function metricNames(): Promise<string[]> {
+  return prom<string[]>("/api/v1/label/__name__/values");
+}
