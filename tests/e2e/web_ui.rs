@@ -50,7 +50,8 @@ fn screenshots_dir() -> std::path::PathBuf {
 }
 
 /// The pages in a real browser (Debian's chromium driven by playwright-core): the Traces page
-/// finds a trace the Python SDK exported, its URL reloads to the same result, the Metrics page
+/// finds a trace the Python SDK exported, its URL reloads to the same result, the Logs page
+/// finds a line the Python SDK logged and links its trace, the Metrics page
 /// charts the `ALERTS` series of a firing rule, and the Alerts page lists the rule. Screenshots of each page are written to [`screenshots_dir`].
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_in_a_real_browser() {
@@ -76,6 +77,17 @@ async fn pages_in_a_real_browser() {
     ];
     let exported = run_client(python(), args, &out).await;
     let trace = exported["trace_ids"][0].as_str().unwrap().to_string();
+    let logs_out = dir.path().join("logs.json");
+    let args = vec![
+        "tests/clients/python_logs.py".to_string(),
+        "--http-endpoint".into(),
+        format!("http://{}", server.otlp_http),
+        "--out".into(),
+        logs_out.display().to_string(),
+        "--orders".into(),
+        "3".into(),
+    ];
+    run_client(python(), args, &logs_out).await;
 
     // The rule's first evaluation has written ALERTS (and a second has passed, so a range
     // query ending now, in whole seconds, covers it).
@@ -119,6 +131,8 @@ async fn pages_in_a_real_browser() {
             "CheckoutErrors",
             "--metric",
             "ALERTS",
+            "--log-word",
+            "declined",
         ])
         .output();
     let output = tokio::time::timeout(std::time::Duration::from_secs(120), run)
@@ -131,7 +145,7 @@ async fn pages_in_a_real_browser() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    for shot in ["traces.png", "metrics.png", "alerts.png"] {
+    for shot in ["traces.png", "logs.png", "metrics.png", "alerts.png"] {
         assert!(shots.join(shot).metadata().unwrap().len() > 1000, "{shot}");
     }
     eprintln!("screenshots: {}", shots.display());

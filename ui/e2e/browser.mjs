@@ -3,7 +3,7 @@
 // screenshotted at 1280x800. Exits non-zero with the reason when a check fails.
 //
 // Usage: node ui/e2e/browser.mjs --url http://127.0.0.1:3200 --out DIR \
-//          --service web --trace <32 hex> --rule QueueBacklog --metric ALERTS
+//          --service web --trace <32 hex> --rule QueueBacklog --metric ALERTS --log-word declined
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -18,6 +18,7 @@ const { values: args } = parseArgs({
     trace: { type: "string" },
     rule: { type: "string" },
     metric: { type: "string" },
+    "log-word": { type: "string" },
   },
 });
 mkdirSync(args.out, { recursive: true });
@@ -52,6 +53,22 @@ try {
   await page.reload();
   await page.getByText(args.trace).waitFor({ timeout: 15000 });
   checked.push({ page: "traces (reloaded)" });
+
+  // Logs: a word search finds lines, with the volume histogram and a link to each line's trace.
+  await page.getByRole("navigation", { name: "Main" }).getByText("Logs").click();
+  await page.waitForURL(/\/logs/);
+  await page.getByLabel("Search", { exact: true }).fill(args["log-word"]);
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.waitForURL(/q=/);
+  const logLine = page.locator("table.logs td.line", { hasText: args["log-word"] }).first();
+  await logLine.waitFor({ timeout: 15000 });
+  await page.locator("figure.volume .bar").first().waitFor({ state: "attached" });
+  const traceLinks = await page.locator("table.logs a", { hasText: "trace" }).count();
+  if (traceLinks === 0) throw new Error("no log line links to its trace");
+  await logLine.click();
+  await page.locator("tr.attributes dt").first().waitFor();
+  await page.screenshot({ path: join(args.out, "logs.png"), fullPage: true });
+  checked.push({ page: "logs", traceLinks });
 
   // Metrics: the PromQL chart of a range query, with its series named in the legend (SVG text).
   await page.getByRole("navigation", { name: "Main" }).getByText("Metrics").click();

@@ -4,6 +4,7 @@ import { NavLink, Navigate, Route, Routes } from "react-router-dom";
 
 import { AlertsPage } from "./pages/Alerts";
 import { Loading } from "./components/Status";
+import { LogsPage } from "./pages/Logs";
 import { TracesPage } from "./pages/Traces";
 
 // The chart library is large: the Metrics page loads it when first opened.
@@ -11,6 +12,7 @@ const MetricsPage = lazy(() => import("./pages/Metrics").then((m) => ({ default:
 
 const PAGES = [
   { path: "/traces", label: "Traces" },
+  { path: "/logs", label: "Logs" },
   { path: "/metrics", label: "Metrics" },
   { path: "/alerts", label: "Alerts" },
 ];
@@ -32,6 +34,7 @@ export function App() {
         <Routes>
           <Route path="/" element={<Navigate to="/traces" replace />} />
           <Route path="/traces" element={<TracesPage />} />
+          <Route path="/logs" element={<LogsPage />} />
           <Route
             path="/metrics"
             element={

@@ -108,3 +108,42 @@ export async function queryRange(query: string, sinceSeconds: number): Promise<R
 export async function metricNames(): Promise<string[]> {
   return prom<string[]>("/api/v1/label/__name__/values");
 }
+
+/** One line of the native log search. */
+export interface LogLine {
+  time: string;
+  timestamp: string;
+  line: string;
+  service: string;
+  level: string;
+  traceId?: string | null;
+  spanId?: string | null;
+  labels: Record<string, string>;
+  metadata: Record<string, string>;
+}
+
+/** One interval of the log volume histogram. */
+export interface LogBucket {
+  time: string;
+  count: number;
+  levels: Record<string, number>;
+}
+
+function logRange(sinceSeconds: number): Record<string, string> {
+  const end = Math.floor(Date.now() / 1000);
+  return { start: String(end - sinceSeconds), end: String(end) };
+}
+
+/** `/api/ui/logs/search`: lines matching `q` (Tantivy syntax), newest first. */
+export async function searchLogs(q: string, sinceSeconds: number, limit = 200): Promise<LogLine[]> {
+  const params = new URLSearchParams({ q, limit: String(limit), ...logRange(sinceSeconds) });
+  const body = await json<{ lines: LogLine[] }>(`/api/ui/logs/search?${params}`);
+  return body.lines;
+}
+
+/** `/api/ui/logs/histogram`: matching lines per interval, by level. */
+export async function logVolume(q: string, sinceSeconds: number): Promise<LogBucket[]> {
+  const params = new URLSearchParams({ q, buckets: "60", ...logRange(sinceSeconds) });
+  const body = await json<{ buckets: LogBucket[] }>(`/api/ui/logs/histogram?${params}`);
+  return body.buckets;
+}
