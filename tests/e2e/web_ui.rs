@@ -50,7 +50,8 @@ fn screenshots_dir() -> std::path::PathBuf {
 }
 
 /// The pages in a real browser (Debian's chromium driven by playwright-core): the Traces page
-/// finds a trace the Python SDK exported, its URL reloads to the same result, the Logs page
+/// finds a trace the Python SDK exported, its URL reloads to the same result, the trace opens
+/// with one waterfall row per span and folds, the Logs page
 /// finds a line the Python SDK logged and links its trace, the Metrics page
 /// charts the `ALERTS` series of a firing rule, and the Alerts page lists the rule. Screenshots of each page are written to [`screenshots_dir`].
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -145,7 +146,7 @@ async fn pages_in_a_real_browser() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    for shot in ["traces.png", "logs.png", "metrics.png", "alerts.png"] {
+    for shot in ["traces.png", "trace.png", "logs.png", "metrics.png", "alerts.png"] {
         assert!(shots.join(shot).metadata().unwrap().len() > 1000, "{shot}");
     }
     eprintln!("screenshots: {}", shots.display());

@@ -54,6 +54,19 @@ try {
   await page.getByText(args.trace).waitFor({ timeout: 15000 });
   checked.push({ page: "traces (reloaded)" });
 
+  // Trace view: the trace opens from its row, with one waterfall row per span; a subtree folds.
+  await page.getByText(args.trace).click();
+  await page.waitForURL(new RegExp(`/trace/${args.trace}`));
+  const summary = await page.locator(".trace-summary").textContent({ timeout: 15000 });
+  const spanCount = Number(/^(\d+) spans/.exec(summary ?? "")?.[1]);
+  await page.locator(".span-row:not(.loading)").nth(spanCount - 1).waitFor({ timeout: 15000 });
+  const spanRows = await page.locator(".span-row").count();
+  if (spanRows !== spanCount) throw new Error(`${spanRows} rows for ${spanCount} spans`);
+  await page.screenshot({ path: join(args.out, "trace.png"), fullPage: true });
+  await page.getByRole("button", { name: "Collapse" }).first().click();
+  await page.waitForFunction(() => document.querySelectorAll(".span-row").length === 1);
+  checked.push({ page: "trace", spanCount });
+
   // Logs: a word search finds lines, with the volume histogram and a link to each line's trace.
   await page.getByRole("navigation", { name: "Main" }).getByText("Logs").click();
   await page.waitForURL(/\/logs/);

@@ -5,6 +5,7 @@ import { NavLink, Navigate, Route, Routes } from "react-router-dom";
 import { AlertsPage } from "./pages/Alerts";
 import { Loading } from "./components/Status";
 import { LogsPage } from "./pages/Logs";
+import { TracePage } from "./pages/Trace";
 import { TracesPage } from "./pages/Traces";
 
 // The chart library is large: the Metrics page loads it when first opened.
@@ -34,6 +35,7 @@ export function App() {
         <Routes>
           <Route path="/" element={<Navigate to="/traces" replace />} />
           <Route path="/traces" element={<TracesPage />} />
+          <Route path="/trace/:traceId" element={<TracePage />} />
           <Route path="/logs" element={<LogsPage />} />
           <Route
             path="/metrics"

@@ -147,3 +147,46 @@ export async function logVolume(q: string, sinceSeconds: number): Promise<LogBuc
   const body = await json<{ buckets: LogBucket[] }>(`/api/ui/logs/histogram?${params}`);
   return body.buckets;
 }
+
+/** One row of a trace's waterfall window. */
+export interface WaterfallSpan {
+  spanID: string;
+  parentSpanID?: string | null;
+  name: string;
+  serviceName: string;
+  kind: string;
+  status: "unset" | "ok" | "error";
+  startTimeUnixNano: string;
+  durationNanos: string;
+  depth: number;
+  childCount: number;
+  expanded: boolean;
+}
+
+/** A window of a trace's waterfall (`/api/ui/traces/{id}/waterfall`). */
+export interface Waterfall {
+  traceID: string;
+  spanCount: number;
+  visibleCount: number;
+  offset: number;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  spans: WaterfallSpan[];
+}
+
+/** Rows `offset..offset+limit` of a trace's waterfall with `collapsed` span ids folded. */
+export async function waterfall(
+  traceId: string,
+  offset: number,
+  limit: number,
+  collapsed: string[],
+): Promise<Waterfall> {
+  const response = await fetch(`/api/ui/traces/${traceId}/waterfall`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ offset, limit, collapsed }),
+  });
+  if (response.status === 404) throw new Error(`Trace ${traceId} was not found.`);
+  if (!response.ok) throw new Error(`${response.status}: ${(await response.text()).trim()}`);
+  return (await response.json()) as Waterfall;
+}

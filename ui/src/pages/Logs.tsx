@@ -2,7 +2,7 @@
 // relative time range, a volume histogram by level, and the newest lines first, each with its
 // attributes on demand and a link to its trace. Query and range live in the URL.
 import { useState } from "react";
-import { useSearchParams } from "react-router-dom";
+import { Link, useSearchParams } from "react-router-dom";
 
 import { type LogBucket, type LogLine, logVolume, searchLogs } from "../api";
 import { Empty, ErrorBox, Loading } from "../components/Status";
@@ -42,9 +42,9 @@ function LogRow({ line }: { line: LogLine }) {
         <td className="line">{line.line}</td>
         <td>
           {line.traceId && (
-            <a href={`/api/v2/traces/${line.traceId}`} onClick={(e) => e.stopPropagation()}>
+            <Link to={`/trace/${line.traceId}`} onClick={(e) => e.stopPropagation()}>
               trace
-            </a>
+            </Link>
           )}
         </td>
       </tr>

@@ -1,6 +1,6 @@
 // Traces: a TraceQL search over a relative time range; the query and range live in the URL.
 import { useState } from "react";
-import { useSearchParams } from "react-router-dom";
+import { Link, useSearchParams } from "react-router-dom";
 
 import { searchTraces, type TraceSummary } from "../api";
 import { Empty, ErrorBox, Loading } from "../components/Status";
@@ -49,9 +49,9 @@ export function TraceTable({ traces }: { traces: TraceSummary[] }) {
             <td>{startTime(t.startTimeUnixNano)}</td>
             <td>{formatDuration(t.durationMs)}</td>
             <td>
-              <a href={`/api/v2/traces/${t.traceID}`} title="The trace as OTLP JSON">
+              <Link to={`/trace/${t.traceID}`}>
                 <code>{t.traceID}</code>
-              </a>
+              </Link>
             </td>
           </tr>
         ))}

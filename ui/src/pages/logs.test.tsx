@@ -1,4 +1,5 @@
 import { fireEvent, render, screen } from "@testing-library/react";
+import { MemoryRouter } from "react-router-dom";
 
 import { LogList, Volume } from "./Logs";
 
@@ -15,10 +16,14 @@ const line = {
 };
 
 test("lines show level, service and a trace link, and open their attributes", () => {
-  render(<LogList lines={[line]} />);
+  render(
+    <MemoryRouter>
+      <LogList lines={[line]} />
+    </MemoryRouter>,
+  );
   expect(screen.getByText("connection refused by upstream")).toBeTruthy();
   const link = screen.getByText("trace").closest("a");
-  expect(link?.getAttribute("href")).toBe("/api/v2/traces/0af7651916cd43dd8448eb211c80319c");
+  expect(link?.getAttribute("href")).toBe("/trace/0af7651916cd43dd8448eb211c80319c");
   expect(screen.queryByText("http.route")).toBeNull();
   fireEvent.click(screen.getByText("connection refused by upstream"));
   expect(screen.getByText("http.route")).toBeTruthy();

@@ -1,4 +1,5 @@
 import { render, screen } from "@testing-library/react";
+import { MemoryRouter } from "react-router-dom";
 
 import { RuleGroups } from "./Alerts";
 import { TraceTable, formatDuration } from "./Traces";
@@ -13,7 +14,8 @@ test("durations read like people say them", () => {
 
 test("the trace list shows root service, name, duration and links the trace", () => {
   render(
-    <TraceTable
+    <MemoryRouter>
+      <TraceTable
       traces={[
         {
           traceID: "0af7651916cd43dd8448eb211c80319c",
@@ -23,17 +25,22 @@ test("the trace list shows root service, name, duration and links the trace", ()
           durationMs: 1250,
         },
       ]}
-    />,
+      />
+    </MemoryRouter>,
   );
   expect(screen.getByText("frontend")).toBeTruthy();
   expect(screen.getByText("GET /checkout")).toBeTruthy();
   expect(screen.getByText("1.25 s")).toBeTruthy();
   const link = screen.getByText("0af7651916cd43dd8448eb211c80319c").closest("a");
-  expect(link?.getAttribute("href")).toBe("/api/v2/traces/0af7651916cd43dd8448eb211c80319c");
+  expect(link?.getAttribute("href")).toBe("/trace/0af7651916cd43dd8448eb211c80319c");
 });
 
 test("no traces says so", () => {
-  render(<TraceTable traces={[]} />);
+  render(
+    <MemoryRouter>
+      <TraceTable traces={[]} />
+    </MemoryRouter>,
+  );
   expect(screen.getByText("No traces match in this time range.")).toBeTruthy();
 });
 
