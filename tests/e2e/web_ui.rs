@@ -146,7 +146,13 @@ async fn pages_in_a_real_browser() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    for shot in ["traces.png", "trace.png", "logs.png", "metrics.png", "alerts.png"] {
+    for shot in [
+        "traces.png",
+        "trace.png",
+        "logs.png",
+        "metrics.png",
+        "alerts.png",
+    ] {
         assert!(shots.join(shot).metadata().unwrap().len() > 1000, "{shot}");
     }
     eprintln!("screenshots: {}", shots.display());
