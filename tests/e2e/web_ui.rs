@@ -53,7 +53,9 @@ fn screenshots_dir() -> std::path::PathBuf {
 /// finds a trace the Python SDK exported, its URL reloads to the same result, the trace opens
 /// with one waterfall row per span and folds, the Logs page
 /// finds a line the Python SDK logged and links its trace, the Metrics page
-/// charts the `ALERTS` series of a firing rule, and the Alerts page lists the rule. Screenshots of each page are written to [`screenshots_dir`].
+/// charts the `ALERTS` series of a firing rule, the Alerts page lists the rule, and the service
+/// map shows the services and calls of the exported topology. Screenshots of each page are
+/// written to [`screenshots_dir`].
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_in_a_real_browser() {
     use crate::sdk_clients::{python, run_client};
@@ -64,7 +66,10 @@ async fn pages_in_a_real_browser() {
         "groups:\n  - name: shop\n    rules:\n      - alert: CheckoutErrors\n        expr: vector(1) > 0\n",
     )
     .unwrap();
-    let config = format!("[alerting]\nrule_files = [\"{}\"]\n", rules.display());
+    let config = format!(
+        "[metrics_generator]\ncollection_interval_seconds = 1\n[alerting]\nrule_files = [\"{}\"]\n",
+        rules.display()
+    );
     let server = Server::start(&dir.path().join("data"), &config).await;
     let out = dir.path().join("topology.json");
     let args = vec![
@@ -134,6 +139,8 @@ async fn pages_in_a_real_browser() {
             "ALERTS",
             "--log-word",
             "declined",
+            "--callee",
+            "orders",
         ])
         .output();
     let output = tokio::time::timeout(std::time::Duration::from_secs(120), run)
@@ -152,6 +159,7 @@ async fn pages_in_a_real_browser() {
         "logs.png",
         "metrics.png",
         "alerts.png",
+        "service-map.png",
     ] {
         assert!(shots.join(shot).metadata().unwrap().len() > 1000, "{shot}");
     }

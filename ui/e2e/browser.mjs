@@ -3,7 +3,8 @@
 // screenshotted at 1280x800. Exits non-zero with the reason when a check fails.
 //
 // Usage: node ui/e2e/browser.mjs --url http://127.0.0.1:3200 --out DIR \
-//          --service web --trace <32 hex> --rule QueueBacklog --metric ALERTS --log-word declined
+//          --service web --trace <32 hex> --rule QueueBacklog --metric ALERTS --log-word declined \
+//          --callee orders
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -19,6 +20,7 @@ const { values: args } = parseArgs({
     rule: { type: "string" },
     metric: { type: "string" },
     "log-word": { type: "string" },
+    callee: { type: "string" },
   },
 });
 mkdirSync(args.out, { recursive: true });
@@ -104,6 +106,34 @@ try {
   await page.getByText(args.rule, { exact: true }).waitFor({ timeout: 15000 });
   await page.screenshot({ path: join(args.out, "alerts.png"), fullPage: true });
   checked.push({ page: "alerts" });
+
+  // Service map: the services the trace crossed and the calls between them, as SVG text.
+  // Derived metrics are stored every second: reload until the callee shows up.
+  await page.getByRole("navigation", { name: "Main" }).getByText("Service map").click();
+  await page.waitForURL(/\/service-map/);
+  const deadline = Date.now() + 30000;
+  for (;;) {
+    // Wait for the page to settle: a map, or the empty state.
+    await page
+      .locator("svg.service-map, p.status.empty")
+      .first()
+      .waitFor({ timeout: 15000 });
+    const found = await page.locator("svg.service-map .map-node text", { hasText: args.callee }).count();
+    if (found > 0) break;
+    if (Date.now() > deadline) {
+      const shown = await page.locator("main").textContent();
+      throw new Error(
+        `the service map never showed ${args.callee}; the page shows: ${shown}; ${problems.join("; ")}`,
+      );
+    }
+    await page.waitForTimeout(1000);
+    await page.reload();
+  }
+  await page.locator("svg.service-map .map-node text", { hasText: args.service }).first().waitFor();
+  const edges = await page.locator("svg.service-map .map-edge").count();
+  if (edges < 1) throw new Error("the service map has no edges");
+  await page.screenshot({ path: join(args.out, "service-map.png"), fullPage: true });
+  checked.push({ page: "service map", edges });
 
   if (problems.length > 0) throw new Error(problems.join("\n"));
 } finally {

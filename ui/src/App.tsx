@@ -10,9 +10,14 @@ import { TracesPage } from "./pages/Traces";
 
 // The chart library is large: the Metrics page loads it when first opened.
 const MetricsPage = lazy(() => import("./pages/Metrics").then((m) => ({ default: m.MetricsPage })));
+// So is the graph layout engine (ELK) of the service map.
+const ServiceMapPage = lazy(() =>
+  import("./pages/ServiceMap").then((m) => ({ default: m.ServiceMapPage })),
+);
 
 const PAGES = [
   { path: "/traces", label: "Traces" },
+  { path: "/service-map", label: "Service map" },
   { path: "/logs", label: "Logs" },
   { path: "/metrics", label: "Metrics" },
   { path: "/alerts", label: "Alerts" },
@@ -36,6 +41,14 @@ export function App() {
           <Route path="/" element={<Navigate to="/traces" replace />} />
           <Route path="/traces" element={<TracesPage />} />
           <Route path="/trace/:traceId" element={<TracePage />} />
+          <Route
+            path="/service-map"
+            element={
+              <Suspense fallback={<Loading />}>
+                <ServiceMapPage />
+              </Suspense>
+            }
+          />
           <Route path="/logs" element={<LogsPage />} />
           <Route
             path="/metrics"

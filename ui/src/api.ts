@@ -190,3 +190,43 @@ export async function waterfall(
   if (!response.ok) throw new Error(`${response.status}: ${(await response.text()).trim()}`);
   return (await response.json()) as Waterfall;
 }
+
+/** Latency percentiles in seconds (null without observations). */
+export interface Latency {
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+/** A node of the service map. */
+export interface MapNode {
+  id: string;
+  name: string;
+  kind: "service" | "database" | "virtual";
+  requests: number;
+  requestRate: number;
+  errors: number;
+  errorRate: number;
+  latencySeconds: Latency;
+}
+
+/** An edge of the service map (caller -> callee). */
+export interface MapEdge {
+  source: string;
+  target: string;
+  connectionType: string;
+  requests: number;
+  requestRate: number;
+  failed: number;
+  errorRate: number;
+  latencySeconds: Latency;
+}
+
+/** `/api/ui/service-map` over the last `sinceSeconds`. */
+export async function serviceMap(
+  sinceSeconds: number,
+): Promise<{ nodes: MapNode[]; edges: MapEdge[] }> {
+  const end = Math.floor(Date.now() / 1000);
+  const params = new URLSearchParams({ start: String(end - sinceSeconds), end: String(end) });
+  return json(`/api/ui/service-map?${params}`);
+}

@@ -1,0 +1,188 @@
+// The service map: the service graph of the chosen range, laid out left to right by ELK and
+// drawn as SVG, so names and numbers are real text. Nodes show request rate, error rate and
+// p95; edges show calls per second and p95; databases and virtual callers have their own
+// shapes; a node links to its traces.
+import { useEffect, useState } from "react";
+import ELK, { type ElkNode } from "elkjs/lib/elk.bundled.js";
+import { Link, useSearchParams } from "react-router-dom";
+
+import { type MapEdge, type MapNode, serviceMap } from "../api";
+import { Empty, ErrorBox, Loading } from "../components/Status";
+import { useLoad } from "../useLoad";
+import { RANGES } from "./Traces";
+
+const NODE_WIDTH = 190;
+const NODE_HEIGHT = 62;
+
+/** Positioned nodes and edge routes. */
+export interface Layout {
+  width: number;
+  height: number;
+  nodes: { node: MapNode; x: number; y: number }[];
+  edges: { edge: MapEdge; points: { x: number; y: number }[] }[];
+}
+
+/** Lays the graph out left to right (callers before callees). */
+export async function layout(nodes: MapNode[], edges: MapEdge[]): Promise<Layout> {
+  const elk = new ELK();
+  const input: ElkNode = {
+    id: "root",
+    layoutOptions: {
+      "elk.algorithm": "layered",
+      "elk.direction": "RIGHT",
+      "elk.spacing.nodeNode": "30",
+      "elk.layered.spacing.nodeNodeBetweenLayers": "90",
+      "elk.edgeRouting": "POLYLINE",
+    },
+    children: nodes.map((n) => ({ id: n.id, width: NODE_WIDTH, height: NODE_HEIGHT })),
+    edges: edges.map((e, i) => ({ id: `e${i}`, sources: [e.source], targets: [e.target] })),
+  };
+  const graph = await elk.layout(input);
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  return {
+    width: (graph.width ?? 0) + 20,
+    height: (graph.height ?? 0) + 20,
+    nodes: (graph.children ?? []).map((c) => ({ node: byId.get(c.id)!, x: c.x ?? 0, y: c.y ?? 0 })),
+    edges: (graph.edges ?? []).map((e, i) => {
+      const section = e.sections?.[0];
+      const points = section
+        ? [section.startPoint, ...(section.bendPoints ?? []), section.endPoint]
+        : [];
+      return { edge: edges[i], points };
+    }),
+  };
+}
+
+/** A rate as people read it: 0.12/s, 3.4/s, 120/s. */
+export function formatRate(perSecond: number): string {
+  if (perSecond === 0) return "0/s";
+  if (perSecond < 0.01) return "<0.01/s";
+  if (perSecond < 1) return `${perSecond.toFixed(2)}/s`;
+  if (perSecond < 10) return `${perSecond.toFixed(1)}/s`;
+  return `${Math.round(perSecond)}/s`;
+}
+
+function p95(latency: { p95: number | null }): string {
+  return latency.p95 === null ? "" : ` · p95 ${(latency.p95 * 1000).toFixed(0)} ms`;
+}
+
+function NodeBox({ node, x, y }: { node: MapNode; x: number; y: number }) {
+  const failing = node.errorRate > 0;
+  return (
+    <g className={`map-node ${node.kind} ${failing ? "failing" : ""}`} transform={`translate(${x},${y})`}>
+      {node.kind === "database" ? (
+        <ellipse cx={NODE_WIDTH / 2} cy={NODE_HEIGHT / 2} rx={NODE_WIDTH / 2} ry={NODE_HEIGHT / 2} />
+      ) : (
+        <rect width={NODE_WIDTH} height={NODE_HEIGHT} rx={node.kind === "virtual" ? 30 : 8} />
+      )}
+      <text x={NODE_WIDTH / 2} y={22} textAnchor="middle" className="name">
+        {node.name}
+      </text>
+      <text x={NODE_WIDTH / 2} y={42} textAnchor="middle" className="stats">
+        {node.kind === "virtual"
+          ? node.kind
+          : `${formatRate(node.requestRate)} · ${(100 * node.errorRate).toFixed(1)}% errors`}
+      </text>
+      <text x={NODE_WIDTH / 2} y={56} textAnchor="middle" className="stats">
+        {p95(node.latencySeconds).replace(" · ", "")}
+      </text>
+    </g>
+  );
+}
+
+export function MapDrawing({ drawing }: { drawing: Layout }) {
+  return (
+    <svg
+      className="service-map"
+      width={drawing.width}
+      height={drawing.height}
+      role="img"
+      aria-label="Service map"
+    >
+      <defs>
+        <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto">
+          <path d="M0,0 L10,5 L0,10 z" />
+        </marker>
+      </defs>
+      {drawing.edges.map(({ edge, points }) => (
+        <polyline
+          key={`${edge.source}->${edge.target}`}
+          className={`map-edge ${edge.errorRate > 0 ? "failing" : ""}`}
+          points={points.map((p) => `${p.x},${p.y}`).join(" ")}
+          markerEnd="url(#arrow)"
+        />
+      ))}
+      {drawing.nodes.map(({ node, x, y }) => (
+        <NodeBox key={node.id} node={node} x={x} y={y} />
+      ))}
+      {/* Edge labels last, above everything, halfway between the two ends. */}
+      {drawing.edges.map(({ edge, points }) => {
+        const [first, last] = [points[0], points[points.length - 1]];
+        if (!first || !last) return null;
+        return (
+          <text
+            key={`${edge.source}->${edge.target}`}
+            className="map-edge-label"
+            x={(first.x + last.x) / 2}
+            y={(first.y + last.y) / 2 - 6}
+            textAnchor="middle"
+          >
+            {formatRate(edge.requestRate)}
+            {p95(edge.latencySeconds)}
+          </text>
+        );
+      })}
+    </svg>
+  );
+}
+
+export function ServiceMapPage() {
+  const [params, setParams] = useSearchParams();
+  const since = Number(params.get("since") ?? 3600);
+  const map = useLoad(`map|${since}`, () => serviceMap(since));
+  const [drawing, setDrawing] = useState<Layout | null>(null);
+  useEffect(() => {
+    setDrawing(null);
+    if (map.state === "done") layout(map.value.nodes, map.value.edges).then(setDrawing);
+  }, [map]);
+  return (
+    <section>
+      <h1>Service map</h1>
+      <form className="query">
+        <label>
+          Time range
+          <select value={since} onChange={(event) => setParams({ since: event.target.value })}>
+            {RANGES.map((r) => (
+              <option key={r.seconds} value={r.seconds}>
+                {r.label}
+              </option>
+            ))}
+          </select>
+        </label>
+      </form>
+      {map.state === "loading" && <Loading />}
+      {map.state === "error" && <ErrorBox error={map.error} />}
+      {map.state === "done" && map.value.nodes.length === 0 && (
+        <Empty>No calls between services in this time range.</Empty>
+      )}
+      {map.state === "done" && map.value.nodes.length > 0 && drawing && (
+        <>
+          <MapDrawing drawing={drawing} />
+          <ul className="map-links">
+            {map.value.nodes
+              .filter((n) => n.kind === "service")
+              .map((n) => (
+                <li key={n.id}>
+                  <Link
+                    to={`/traces?q=${encodeURIComponent(`{ resource.service.name = "${n.name}" }`)}&since=${since}`}
+                  >
+                    Traces of {n.name}
+                  </Link>
+                </li>
+              ))}
+          </ul>
+        </>
+      )}
+    </section>
+  );
+}
