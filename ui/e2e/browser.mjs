@@ -135,6 +135,15 @@ try {
   await page.screenshot({ path: join(args.out, "service-map.png"), fullPage: true });
   checked.push({ page: "service map", edges });
 
+  // The dark theme, chosen in the header, applies at once and survives a reload.
+  await page.getByLabel("Theme").selectOption("dark");
+  await page.reload();
+  await page.locator("svg.service-map").waitFor({ timeout: 15000 });
+  const theme = await page.evaluate(() => document.documentElement.dataset.theme);
+  if (theme !== "dark") throw new Error(`theme after reload: ${theme}`);
+  await page.screenshot({ path: join(args.out, "service-map-dark.png"), fullPage: true });
+  checked.push({ page: "dark theme" });
+
   if (problems.length > 0) throw new Error(problems.join("\n"));
 } finally {
   await browser.close();

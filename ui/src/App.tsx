@@ -4,6 +4,7 @@ import { NavLink, Navigate, Route, Routes } from "react-router-dom";
 
 import { AlertsPage } from "./pages/Alerts";
 import { Loading } from "./components/Status";
+import { ThemePicker } from "./components/ThemePicker";
 import { LogsPage } from "./pages/Logs";
 import { TracePage } from "./pages/Trace";
 import { TracesPage } from "./pages/Traces";
@@ -35,6 +36,7 @@ export function App() {
             </NavLink>
           ))}
         </nav>
+        <ThemePicker />
       </header>
       <main>
         <Routes>
