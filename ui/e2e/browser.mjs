@@ -48,6 +48,7 @@ try {
   await page.waitForURL(/q=/);
   await page.getByText(args.trace).waitFor({ timeout: 15000 });
   const rows = await page.locator("table.list tbody tr").count();
+  await page.locator(".scatter svg").waitFor({ timeout: 15000 });
   await page.screenshot({ path: join(args.out, "traces.png"), fullPage: true });
   checked.push({ page: "traces", rows });
 

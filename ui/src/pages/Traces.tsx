@@ -1,10 +1,13 @@
 // Traces: a TraceQL search over a relative time range; the query and range live in the URL.
-import { useState } from "react";
+import { Suspense, lazy, useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 
 import { searchTraces, type TraceSummary } from "../api";
 import { Empty, ErrorBox, Loading } from "../components/Status";
 import { useLoad } from "../useLoad";
+
+// The chart library loads with the first results.
+const TraceScatter = lazy(() => import("../components/TraceScatter"));
 
 export const RANGES: { label: string; seconds: number }[] = [
   { label: "Last 15 minutes", seconds: 900 },
@@ -101,6 +104,11 @@ export function TracesPage() {
       </form>
       {result.state === "loading" && <Loading />}
       {result.state === "error" && <ErrorBox error={result.error} />}
+      {result.state === "done" && result.value.length > 0 && (
+        <Suspense fallback={null}>
+          <TraceScatter traces={result.value} />
+        </Suspense>
+      )}
       {result.state === "done" && <TraceTable traces={result.value} />}
     </section>
   );
