@@ -11,6 +11,22 @@ use crate::state::{Alert, RuleState};
 /// The version of the saved-state file.
 pub const STATE_VERSION: u32 = 1;
 
+/// Writes `contents` to `path` atomically: a temporary file beside it, renamed over it.
+pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".tmp");
+    std::fs::write(&temporary, contents)?;
+    std::fs::rename(&temporary, path)
+}
+
+/// Writes `value` as JSON to `path` atomically.
+pub fn save_json(path: &Path, value: &impl Serialize) -> std::io::Result<()> {
+    write_atomically(
+        path,
+        &serde_json::to_vec(value).map_err(std::io::Error::other)?,
+    )
+}
+
 /// One rule's saved alerts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SavedRule {
@@ -41,12 +57,7 @@ impl SavedStates {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        let temporary = path.with_extension("tmp");
-        std::fs::write(
-            &temporary,
-            serde_json::to_vec(self).map_err(std::io::Error::other)?,
-        )?;
-        std::fs::rename(&temporary, path)
+        save_json(path, self)
     }
 
     /// Reads states saved by [`SavedStates::save`]; none when the file does not exist.

@@ -69,7 +69,8 @@ impl Receiver {
         }
     }
 
-    fn accepts(&self, alert: &NotifyAlert) -> bool {
+    /// Whether `alert` carries every label of [`Receiver::matchers`].
+    pub fn accepts(&self, alert: &NotifyAlert) -> bool {
         self.matchers.iter().all(|m| alert.labels.contains(m))
     }
 

@@ -159,10 +159,7 @@ impl Outbox {
 
     /// Writes the outbox to `path` atomically (a temporary file renamed over it).
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        let temporary = path.with_extension("tmp");
-        let bytes = serde_json::to_vec(self).map_err(std::io::Error::other)?;
-        std::fs::write(&temporary, bytes)?;
-        std::fs::rename(&temporary, path)
+        crate::persist::save_json(path, self)
     }
 
     /// Reads an outbox saved by [`Outbox::save`]; empty when there is none.

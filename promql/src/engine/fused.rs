@@ -208,19 +208,7 @@ impl<S: SeriesSource> Ctx<'_, S> {
             .zip(&groups.group_of)
             .zip(groups.cursors.iter_mut())
         {
-            let lo = bound_after(&s.points, start, cursor.0, last.map(|l| l.0));
-            let hi = bound_after(&s.points, end, cursor.1.max(lo), last.map(|l| l.1));
-            *cursor = (lo, hi);
-            let mut pts = &s.points[lo..hi];
-            if pts.iter().any(|&(_, v)| is_stale_nan(v)) {
-                live.clear();
-                live.extend(pts.iter().filter(|&&(_, v)| !is_stale_nan(v)));
-                pts = &live;
-            }
-            if pts.is_empty() {
-                continue;
-            }
-            let Some(value) = range_value(name, pts, s.delta, (start, end), 0.0) else {
+            let Some(value) = window_value(name, s, cursor, last, (start, end), &mut live) else {
                 continue;
             };
             if values[group].is_empty() {
@@ -286,21 +274,11 @@ fn grid(
     let mut accs = vec![Acc::EMPTY; width * windows.len()];
     let mut live: Vec<(i64, f64)> = Vec::new();
     for (index, (s, &group)) in series.iter().zip(&groups.group_of).enumerate() {
-        let (mut lo, mut hi, mut last) = (0, 0, None::<(i64, i64)>);
-        for (k, &(start, end)) in windows.iter().enumerate() {
-            lo = bound_after(&s.points, start, lo, last.map(|l| l.0));
-            hi = bound_after(&s.points, end, hi.max(lo), last.map(|l| l.1));
-            last = Some((start, end));
-            let mut pts = &s.points[lo..hi];
-            if pts.iter().any(|&(_, v)| is_stale_nan(v)) {
-                live.clear();
-                live.extend(pts.iter().filter(|&&(_, v)| !is_stale_nan(v)));
-                pts = &live;
-            }
-            if pts.is_empty() {
-                continue;
-            }
-            if let Some(value) = range_value(name, pts, s.delta, (start, end), 0.0) {
+        let (mut cursor, mut last) = ((0, 0), None::<(i64, i64)>);
+        for (k, &window) in windows.iter().enumerate() {
+            let value = window_value(name, s, &mut cursor, last, window, &mut live);
+            last = Some(window);
+            if let Some(value) = value {
                 accs[k * width + group].push(value, index as u32);
             }
         }
@@ -325,6 +303,31 @@ fn grid(
             })
             .collect(),
     )
+}
+
+/// `name` over the non-stale points of `s` in `window` = `(start, end]`, moving `cursor` (the
+/// previous window's `lo..hi`, for the previous `(start, end)` `last`) to this window.
+fn window_value(
+    name: &str,
+    s: &Series,
+    cursor: &mut (usize, usize),
+    last: Option<(i64, i64)>,
+    (start, end): (i64, i64),
+    live: &mut Vec<(i64, f64)>,
+) -> Option<f64> {
+    let lo = bound_after(&s.points, start, cursor.0, last.map(|l| l.0));
+    let hi = bound_after(&s.points, end, cursor.1.max(lo), last.map(|l| l.1));
+    *cursor = (lo, hi);
+    let mut pts = &s.points[lo..hi];
+    if pts.iter().any(|&(_, v)| is_stale_nan(v)) {
+        live.clear();
+        live.extend(pts.iter().filter(|&&(_, v)| !is_stale_nan(v)));
+        pts = live;
+    }
+    if pts.is_empty() {
+        return None;
+    }
+    range_value(name, pts, s.delta, (start, end), 0.0)
 }
 
 /// Each series' group under `a`'s grouping (of its labels without `__name__`, which the range

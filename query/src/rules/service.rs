@@ -18,7 +18,7 @@ use sightline_alerting::notify::{
     Dispatcher, DispatcherState, NotifyAlert, Outbox, Receiver, RetryPolicy, Target,
     alertmanager_payload, webhook_payload,
 };
-use sightline_alerting::persist::SavedStates;
+use sightline_alerting::persist::{SavedStates, save_json};
 use sightline_alerting::{AlertTemplates, RuleGroup, RuleLang, parse_rule_file};
 use sightline_proto::otlp::collector::metrics::v1::ExportMetricsServiceRequest;
 use sightline_proto::otlp::common::v1::{AnyValue, KeyValue, any_value};
@@ -257,7 +257,7 @@ impl AlertingService {
             };
             let mine: Vec<NotifyAlert> = alerts
                 .iter()
-                .filter(|a| receiver.matchers.iter().all(|m| a.labels.contains(m)))
+                .filter(|a| receiver.accepts(a))
                 .filter(|a| receiver.send_resolved || !a.resolved)
                 .cloned()
                 .collect();
@@ -360,16 +360,6 @@ impl AlertingService {
     pub async fn alerts(&self) -> serde_json::Value {
         alerts_json(&self.snapshot())
     }
-}
-
-/// Writes `value` as JSON to `path` atomically.
-fn save_json(path: &std::path::Path, value: &impl serde::Serialize) -> std::io::Result<()> {
-    let temporary = path.with_extension("tmp");
-    std::fs::write(
-        &temporary,
-        serde_json::to_vec(value).map_err(std::io::Error::other)?,
-    )?;
-    std::fs::rename(&temporary, path)
 }
 
 /// Now, unix ms.

@@ -5,9 +5,9 @@ import { useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 
 import { type LogBucket, type LogLine, logVolume, searchLogs } from "../api";
+import { RangeSelect } from "../components/RangeSelect";
 import { Empty, ErrorBox, Loading } from "../components/Status";
 import { useLoad } from "../useLoad";
-import { RANGES } from "./Traces";
 
 /** The volume histogram as bars (real DOM, one per interval, titled with its count). */
 export function Volume({ buckets }: { buckets: LogBucket[] }) {
@@ -115,16 +115,7 @@ export function LogsPage() {
             placeholder='timeout service:checkout level:error "connection refused"'
           />
         </label>
-        <label>
-          Time range
-          <select value={since} onChange={(event) => setParams({ q, since: event.target.value })}>
-            {RANGES.map((r) => (
-              <option key={r.seconds} value={r.seconds}>
-                {r.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <RangeSelect seconds={since} onChange={(value) => setParams({ q, since: value })} />
         <button type="submit">Search</button>
       </form>
       {volume.state === "done" && <Volume buckets={volume.value} />}

@@ -4,10 +4,10 @@ import { useState } from "react";
 import { useSearchParams } from "react-router-dom";
 
 import { metricNames, queryRange } from "../api";
+import { RangeSelect } from "../components/RangeSelect";
 import { Empty, ErrorBox, Loading } from "../components/Status";
 import { TimeSeriesChart } from "../components/TimeSeriesChart";
 import { useLoad } from "../useLoad";
-import { RANGES } from "./Traces";
 
 export function MetricsPage() {
   const [params, setParams] = useSearchParams();
@@ -41,19 +41,7 @@ export function MetricsPage() {
         <datalist id="metric-names">
           {names.state === "done" && names.value.map((name) => <option key={name} value={name} />)}
         </datalist>
-        <label>
-          Time range
-          <select
-            value={since}
-            onChange={(event) => setParams({ q: query, since: event.target.value })}
-          >
-            {RANGES.map((r) => (
-              <option key={r.seconds} value={r.seconds}>
-                {r.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <RangeSelect seconds={since} onChange={(value) => setParams({ q: query, since: value })} />
         <button type="submit">Run</button>
       </form>
       {!query && <Empty>Enter a PromQL expression, e.g. a metric name.</Empty>}

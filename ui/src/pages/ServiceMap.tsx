@@ -7,9 +7,9 @@ import ELK, { type ElkNode } from "elkjs/lib/elk.bundled.js";
 import { Link, useSearchParams } from "react-router-dom";
 
 import { type MapEdge, type MapNode, serviceMap } from "../api";
+import { RangeSelect } from "../components/RangeSelect";
 import { Empty, ErrorBox, Loading } from "../components/Status";
 import { useLoad } from "../useLoad";
-import { RANGES } from "./Traces";
 
 const NODE_WIDTH = 190;
 const NODE_HEIGHT = 62;
@@ -149,16 +149,7 @@ export function ServiceMapPage() {
     <section>
       <h1>Service map</h1>
       <form className="query">
-        <label>
-          Time range
-          <select value={since} onChange={(event) => setParams({ since: event.target.value })}>
-            {RANGES.map((r) => (
-              <option key={r.seconds} value={r.seconds}>
-                {r.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <RangeSelect seconds={since} onChange={(value) => setParams({ since: value })} />
       </form>
       {map.state === "loading" && <Loading />}
       {map.state === "error" && <ErrorBox error={map.error} />}

@@ -3,18 +3,13 @@ import { Suspense, lazy, useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 
 import { searchTraces, type TraceSummary } from "../api";
+import { RangeSelect } from "../components/RangeSelect";
 import { Empty, ErrorBox, Loading } from "../components/Status";
 import { useLoad } from "../useLoad";
 
 // The chart library loads with the first results.
 const TraceScatter = lazy(() => import("../components/TraceScatter"));
 
-export const RANGES: { label: string; seconds: number }[] = [
-  { label: "Last 15 minutes", seconds: 900 },
-  { label: "Last hour", seconds: 3600 },
-  { label: "Last 6 hours", seconds: 21600 },
-  { label: "Last 24 hours", seconds: 86400 },
-];
 
 /** Milliseconds as people read them: 850 ms, 1.25 s, 2 min 5 s. */
 export function formatDuration(ms: number | undefined): string {
@@ -87,19 +82,7 @@ export function TracesPage() {
             spellCheck={false}
           />
         </label>
-        <label>
-          Time range
-          <select
-            value={since}
-            onChange={(event) => setParams({ q, since: event.target.value })}
-          >
-            {RANGES.map((r) => (
-              <option key={r.seconds} value={r.seconds}>
-                {r.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <RangeSelect seconds={since} onChange={(value) => setParams({ q, since: value })} />
         <button type="submit">Search</button>
       </form>
       {result.state === "loading" && <Loading />}

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use http::StatusCode;
+use sightline_alerting::persist::write_atomically;
 use sightline_alerting::rules::namespace::{self as groups, valid_namespace};
 
 use super::AlertingService;
@@ -59,9 +60,7 @@ fn write(path: &std::path::Path, contents: Option<&str>) -> Result<(), Reply> {
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent).map_err(failed)?;
             }
-            let temporary = path.with_extension("yaml.tmp");
-            std::fs::write(&temporary, contents).map_err(failed)?;
-            std::fs::rename(&temporary, path).map_err(failed)
+            write_atomically(path, contents.as_bytes()).map_err(failed)
         }
     }
 }
