@@ -1,4 +1,5 @@
 // Typed calls to Sightline's public APIs (Tempo search, Prometheus rules).
+import type { Bounds } from "./timeRange";
 
 /** One trace of a Tempo search result. */
 export interface TraceSummary {
@@ -37,17 +38,16 @@ async function json<T>(url: string): Promise<T> {
   return (await response.json()) as T;
 }
 
-/** Tempo's `/api/search` with a TraceQL query over the last `sinceSeconds`. */
+/** Tempo's `/api/search` with a TraceQL query within `bounds`. */
 export async function searchTraces(
   q: string,
-  sinceSeconds: number,
+  bounds: Bounds,
   limit = 50,
 ): Promise<TraceSummary[]> {
-  const end = Math.floor(Date.now() / 1000);
   const params = new URLSearchParams({
     q,
-    start: String(end - sinceSeconds),
-    end: String(end),
+    start: String(bounds.start),
+    end: String(bounds.end),
     limit: String(limit),
   });
   const body = await json<{ traces?: TraceSummary[] }>(`/api/search?${params}`);
@@ -88,20 +88,20 @@ export interface RangeResult {
   series: MatrixSeries[];
 }
 
-/** Prometheus' `/api/v1/query_range` over the last `sinceSeconds`, about 200 steps. */
-export async function queryRange(query: string, sinceSeconds: number): Promise<RangeResult> {
-  const end = Math.floor(Date.now() / 1000);
-  const step = Math.max(15, Math.ceil(sinceSeconds / 200));
+/** Prometheus' `/api/v1/query_range` within `bounds`, about 200 steps. */
+export async function queryRange(query: string, bounds: Bounds): Promise<RangeResult> {
+  const { start, end } = bounds;
+  const step = Math.max(15, Math.ceil((end - start) / 200));
   const params = new URLSearchParams({
     query,
-    start: String(end - sinceSeconds),
+    start: String(start),
     end: String(end),
     step: String(step),
   });
   const data = await prom<{ resultType: string; result: MatrixSeries[] }>(
     `/api/v1/query_range?${params}`,
   );
-  return { start: end - sinceSeconds, end, series: data.result };
+  return { start, end, series: data.result };
 }
 
 /** Every metric name (`/api/v1/label/__name__/values`). */
@@ -129,21 +129,20 @@ export interface LogBucket {
   levels: Record<string, number>;
 }
 
-function logRange(sinceSeconds: number): Record<string, string> {
-  const end = Math.floor(Date.now() / 1000);
-  return { start: String(end - sinceSeconds), end: String(end) };
+function logRange(bounds: Bounds): Record<string, string> {
+  return { start: String(bounds.start), end: String(bounds.end) };
 }
 
 /** `/api/ui/logs/search`: lines matching `q` (Tantivy syntax), newest first. */
-export async function searchLogs(q: string, sinceSeconds: number, limit = 200): Promise<LogLine[]> {
-  const params = new URLSearchParams({ q, limit: String(limit), ...logRange(sinceSeconds) });
+export async function searchLogs(q: string, bounds: Bounds, limit = 200): Promise<LogLine[]> {
+  const params = new URLSearchParams({ q, limit: String(limit), ...logRange(bounds) });
   const body = await json<{ lines: LogLine[] }>(`/api/ui/logs/search?${params}`);
   return body.lines;
 }
 
 /** `/api/ui/logs/histogram`: matching lines per interval, by level. */
-export async function logVolume(q: string, sinceSeconds: number): Promise<LogBucket[]> {
-  const params = new URLSearchParams({ q, buckets: "60", ...logRange(sinceSeconds) });
+export async function logVolume(q: string, bounds: Bounds): Promise<LogBucket[]> {
+  const params = new URLSearchParams({ q, buckets: "60", ...logRange(bounds) });
   const body = await json<{ buckets: LogBucket[] }>(`/api/ui/logs/histogram?${params}`);
   return body.buckets;
 }
@@ -222,11 +221,8 @@ export interface MapEdge {
   latencySeconds: Latency;
 }
 
-/** `/api/ui/service-map` over the last `sinceSeconds`. */
-export async function serviceMap(
-  sinceSeconds: number,
-): Promise<{ nodes: MapNode[]; edges: MapEdge[] }> {
-  const end = Math.floor(Date.now() / 1000);
-  const params = new URLSearchParams({ start: String(end - sinceSeconds), end: String(end) });
+/** `/api/ui/service-map` within `bounds`. */
+export async function serviceMap(bounds: Bounds): Promise<{ nodes: MapNode[]; edges: MapEdge[] }> {
+  const params = new URLSearchParams({ start: String(bounds.start), end: String(bounds.end) });
   return json(`/api/ui/service-map?${params}`);
 }

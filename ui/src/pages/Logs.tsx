@@ -6,6 +6,7 @@ import { Link, useSearchParams } from "react-router-dom";
 
 import { type LogBucket, type LogLine, logVolume, searchLogs } from "../api";
 import { RangeSelect } from "../components/RangeSelect";
+import { rangeFromParams, rangeKey, rangeParams, resolveRange } from "../timeRange";
 import { Empty, ErrorBox, Loading } from "../components/Status";
 import { useLoad } from "../useLoad";
 
@@ -91,11 +92,11 @@ export function LogList({ lines }: { lines: LogLine[] }) {
 export function LogsPage() {
   const [params, setParams] = useSearchParams();
   const q = params.get("q") ?? "";
-  const since = Number(params.get("since") ?? 3600);
+  const range = rangeFromParams(params);
   const [draft, setDraft] = useState(q);
-  const key = `${q}|${since}`;
-  const volume = useLoad(`volume|${key}`, () => logVolume(q, since));
-  const lines = useLoad(`lines|${key}`, () => searchLogs(q, since));
+  const key = `${q}|${rangeKey(range)}`;
+  const volume = useLoad(`volume|${key}`, () => logVolume(q, resolveRange(range)));
+  const lines = useLoad(`lines|${key}`, () => searchLogs(q, resolveRange(range)));
   return (
     <section>
       <h1>Logs</h1>
@@ -103,7 +104,7 @@ export function LogsPage() {
         className="query"
         onSubmit={(event) => {
           event.preventDefault();
-          setParams({ q: draft, since: String(since) });
+          setParams({ q: draft, ...rangeParams(range) });
         }}
       >
         <label>
@@ -115,7 +116,7 @@ export function LogsPage() {
             placeholder='timeout service:checkout level:error "connection refused"'
           />
         </label>
-        <RangeSelect seconds={since} onChange={(value) => setParams({ q, since: value })} />
+        <RangeSelect range={range} onChange={(r) => setParams({ q, ...rangeParams(r) })} />
         <button type="submit">Search</button>
       </form>
       {volume.state === "done" && <Volume buckets={volume.value} />}

@@ -5,6 +5,7 @@ import { useSearchParams } from "react-router-dom";
 
 import { metricNames, queryRange } from "../api";
 import { RangeSelect } from "../components/RangeSelect";
+import { rangeFromParams, rangeKey, rangeParams, resolveRange } from "../timeRange";
 import { Empty, ErrorBox, Loading } from "../components/Status";
 import { TimeSeriesChart } from "../components/TimeSeriesChart";
 import { useLoad } from "../useLoad";
@@ -12,11 +13,11 @@ import { useLoad } from "../useLoad";
 export function MetricsPage() {
   const [params, setParams] = useSearchParams();
   const query = params.get("q") ?? "";
-  const since = Number(params.get("since") ?? 3600);
+  const range = rangeFromParams(params);
   const [draft, setDraft] = useState(query);
   const names = useLoad("names", metricNames);
-  const result = useLoad(`${query}|${since}`, () =>
-    query ? queryRange(query, since) : Promise.resolve(null),
+  const result = useLoad(`${query}|${rangeKey(range)}`, () =>
+    query ? queryRange(query, resolveRange(range)) : Promise.resolve(null),
   );
   return (
     <section>
@@ -25,7 +26,7 @@ export function MetricsPage() {
         className="query"
         onSubmit={(event) => {
           event.preventDefault();
-          setParams({ q: draft, since: String(since) });
+          setParams({ q: draft, ...rangeParams(range) });
         }}
       >
         <label>
@@ -41,7 +42,7 @@ export function MetricsPage() {
         <datalist id="metric-names">
           {names.state === "done" && names.value.map((name) => <option key={name} value={name} />)}
         </datalist>
-        <RangeSelect seconds={since} onChange={(value) => setParams({ q: query, since: value })} />
+        <RangeSelect range={range} onChange={(r) => setParams({ q: query, ...rangeParams(r) })} />
         <button type="submit">Run</button>
       </form>
       {!query && <Empty>Enter a PromQL expression, e.g. a metric name.</Empty>}

@@ -8,6 +8,7 @@ import { Link, useSearchParams } from "react-router-dom";
 
 import { type MapEdge, type MapNode, serviceMap } from "../api";
 import { RangeSelect } from "../components/RangeSelect";
+import { rangeFromParams, rangeKey, rangeParams, rangeQuery, resolveRange } from "../timeRange";
 import { Empty, ErrorBox, Loading } from "../components/Status";
 import { useLoad } from "../useLoad";
 
@@ -138,8 +139,8 @@ export function MapDrawing({ drawing }: { drawing: Layout }) {
 
 export function ServiceMapPage() {
   const [params, setParams] = useSearchParams();
-  const since = Number(params.get("since") ?? 3600);
-  const map = useLoad(`map|${since}`, () => serviceMap(since));
+  const range = rangeFromParams(params);
+  const map = useLoad(`map|${rangeKey(range)}`, () => serviceMap(resolveRange(range)));
   const [drawing, setDrawing] = useState<Layout | null>(null);
   useEffect(() => {
     setDrawing(null);
@@ -149,7 +150,7 @@ export function ServiceMapPage() {
     <section>
       <h1>Service map</h1>
       <form className="query">
-        <RangeSelect seconds={since} onChange={(value) => setParams({ since: value })} />
+        <RangeSelect range={range} onChange={(r) => setParams(rangeParams(r))} />
       </form>
       {map.state === "loading" && <Loading />}
       {map.state === "error" && <ErrorBox error={map.error} />}
@@ -165,7 +166,7 @@ export function ServiceMapPage() {
               .map((n) => (
                 <li key={n.id}>
                   <Link
-                    to={`/traces?q=${encodeURIComponent(`{ resource.service.name = "${n.name}" }`)}&since=${since}`}
+                    to={`/traces?q=${encodeURIComponent(`{ resource.service.name = "${n.name}" }`)}&${rangeQuery(range)}`}
                   >
                     Traces of {n.name}
                   </Link>

@@ -4,6 +4,7 @@ import { Link, useSearchParams } from "react-router-dom";
 
 import { searchTraces, type TraceSummary } from "../api";
 import { RangeSelect } from "../components/RangeSelect";
+import { rangeFromParams, rangeKey, rangeParams, resolveRange } from "../timeRange";
 import { Empty, ErrorBox, Loading } from "../components/Status";
 import { useLoad } from "../useLoad";
 
@@ -61,9 +62,9 @@ export function TraceTable({ traces }: { traces: TraceSummary[] }) {
 export function TracesPage() {
   const [params, setParams] = useSearchParams();
   const q = params.get("q") ?? "{}";
-  const since = Number(params.get("since") ?? 3600);
+  const range = rangeFromParams(params);
   const [draft, setDraft] = useState(q);
-  const result = useLoad(`${q}|${since}`, () => searchTraces(q, since));
+  const result = useLoad(`${q}|${rangeKey(range)}`, () => searchTraces(q, resolveRange(range)));
   return (
     <section>
       <h1>Traces</h1>
@@ -71,7 +72,7 @@ export function TracesPage() {
         className="query"
         onSubmit={(event) => {
           event.preventDefault();
-          setParams({ q: draft, since: String(since) });
+          setParams({ q: draft, ...rangeParams(range) });
         }}
       >
         <label>
@@ -82,7 +83,7 @@ export function TracesPage() {
             spellCheck={false}
           />
         </label>
-        <RangeSelect seconds={since} onChange={(value) => setParams({ q, since: value })} />
+        <RangeSelect range={range} onChange={(r) => setParams({ q, ...rangeParams(r) })} />
         <button type="submit">Search</button>
       </form>
       {result.state === "loading" && <Loading />}
