@@ -1,5 +1,5 @@
 // Typed calls to Sightline's public APIs (Tempo search, Prometheus rules).
-import type { Bounds } from "./timeRange";
+import type { Bounds } from "../timeRange";
 
 /** One trace of a Tempo search result. */
 export interface TraceSummary {
