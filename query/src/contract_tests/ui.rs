@@ -316,6 +316,7 @@ async fn waterfall_get_and_post() {
         assert_eq!(
             keys(&body),
             [
+                "criticalSpanCount",
                 "endTimeUnixNano",
                 "offset",
                 "spanCount",
@@ -338,7 +339,8 @@ async fn waterfall_get_and_post() {
                 "serviceName": "cart", "kind": "client", "status": "error",
                 "startTimeUnixNano": span_start(1, 10).to_string(),
                 "durationNanos": (20 * MS).to_string(),
-                "depth": 3, "childCount": 0, "expanded": true
+                "depth": 3, "childCount": 0, "expanded": true,
+                "critical": true, "criticalSegments": [[10 * MS, 30 * MS]]
             }),
             "{place}"
         );
@@ -394,6 +396,89 @@ async fn waterfall_get_and_post() {
             [(span_hex(1, 3), 2, false)],
             "{place}"
         );
+
+        // The minimap overview, search within the trace and locating a folded span.
+        let found = env
+            .get(&format!(
+                "{path}?overview=2&search=carts&locate={}&collapsed={}",
+                span_hex(1, 4),
+                span_hex(1, 3)
+            ))
+            .await
+            .ok_json();
+        assert_eq!(found["overview"].as_array().unwrap().len(), 2, "{place}");
+        assert_eq!(
+            keys(&found["overview"][0]),
+            ["critical", "endNanos", "error", "row", "rows", "startNanos"]
+        );
+        assert_eq!(found["overview"][1]["rows"], json!(1));
+        assert_eq!(
+            found["search"],
+            json!({"rows": [], "total": 1, "hidden": 1})
+        );
+        assert_eq!(found["located"]["row"], Value::Null);
+        assert_eq!(
+            found["located"]["ancestors"],
+            json!([span_hex(1, 1), span_hex(1, 2), span_hex(1, 3)])
+        );
+
+        // One span's details.
+        let details = env
+            .get(&format!(
+                "/api/ui/traces/{}/spans/{}",
+                trace_hex(1),
+                span_hex(1, 4)
+            ))
+            .await
+            .ok_json();
+        assert_eq!(
+            keys(&details),
+            [
+                "attributes",
+                "droppedAttributesCount",
+                "droppedEventsCount",
+                "droppedLinksCount",
+                "durationNanos",
+                "endTimeUnixNano",
+                "events",
+                "kind",
+                "links",
+                "name",
+                "parentSpanID",
+                "resource",
+                "scope",
+                "spanID",
+                "startTimeUnixNano",
+                "status",
+                "traceID",
+                "traceState"
+            ]
+        );
+        assert_eq!(details["name"], "SELECT carts", "{place}");
+        assert_eq!(details["kind"], "client");
+        assert_eq!(details["status"]["code"], "error");
+        assert_eq!(details["parentSpanID"], span_hex(1, 3));
+        let service = details["resource"]["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["key"] == "service.name")
+            .cloned();
+        assert_eq!(
+            service,
+            Some(json!({"key": "service.name", "value": "cart", "type": "string"}))
+        );
+        let missing = env
+            .get(&format!(
+                "/api/ui/traces/{}/spans/00000000000000ff",
+                trace_hex(1)
+            ))
+            .await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        let bad = env
+            .get(&format!("/api/ui/traces/{}/spans/xyz", trace_hex(1)))
+            .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 
         // Trace 4: siblings ordered by start; trace 5: a missing parent makes a root.
         let t4 = env

@@ -4,9 +4,11 @@
 //!   around one service;
 //! - `GET /api/ui/traces/{id}/waterfall`: a window of a (possibly huge) trace in display order
 //!   ([`waterfall`]);
+//! - `GET /api/ui/traces/{id}/spans/{spanId}`: one span's attributes, events, links ([`span`]);
 //! - log search, histogram, facets and the logs of a trace ([`logs`]).
 
 pub mod logs;
+pub mod span;
 pub mod waterfall;
 
 use axum::Router;
@@ -29,6 +31,7 @@ pub fn routes() -> Router<QueryState> {
         .route("/api/ui/logs/histogram", get(logs::histogram_handler))
         .route("/api/ui/logs/facets", get(logs::facets_handler))
         .route("/api/ui/traces/{id}/logs", get(logs::trace_logs_handler))
+        .route("/api/ui/traces/{id}/spans/{span}", get(span::span_handler))
         .route(
             "/api/ui/traces/{id}/waterfall",
             get(waterfall::waterfall_handler).post(waterfall::waterfall_handler),

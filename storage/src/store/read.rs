@@ -148,6 +148,34 @@ impl TelemetryStore {
         })
     }
 
+    /// The span `span_id` of `trace_id` with its resource and scope (one `ResourceSpans` holding
+    /// one scope and one span), or `None` when the trace has no such span. Every part of the trace
+    /// is read, but only the matching row is decoded: the details of one span of a huge trace.
+    pub async fn find_span(
+        &self,
+        tenant: &TenantId,
+        trace_id: &[u8; 16],
+        span_id: &[u8; 8],
+    ) -> StorageResult<Option<ResourceSpans>> {
+        let parts = self.trace_parts(tenant, trace_id, None, None).await?.parts;
+        for (batch, rows) in parts {
+            let Some(ids) = batch
+                .column_by_name(crate::rows::spans::col::SPAN_ID)
+                .and_then(|c| {
+                    c.as_any()
+                        .downcast_ref::<arrow::array::FixedSizeBinaryArray>()
+                })
+            else {
+                continue;
+            };
+            if let Some(row) = rows.into_iter().find(|&r| ids.value(r) == span_id) {
+                let spans = spans_at(&batch, &[row])?;
+                return Ok(assemble_resource_spans(spans)?.into_iter().next());
+            }
+        }
+        Ok(None)
+    }
+
     /// How many parts (heads and blocks) hold spans of `trace_id`: more than one when its spans
     /// arrived on both sides of a block cut. Bloom filters and the cached trace indexes answer
     /// without reading data.
