@@ -8,6 +8,8 @@ export interface TraceSummary {
   rootTraceName?: string;
   startTimeUnixNano: string;
   durationMs?: number;
+  /** Spans (and spans with an error status) per service. */
+  serviceStats?: Record<string, { spanCount: number; errorCount?: number }>;
 }
 
 /** One alerting rule of `/api/v1/rules`. */
@@ -160,6 +162,20 @@ export interface WaterfallSpan {
   depth: number;
   childCount: number;
   expanded: boolean;
+  /** On the trace's critical path. */
+  critical?: boolean;
+  /** The span's own time on the critical path: [start, end] ns from the trace start. */
+  criticalSegments?: [number, number][];
+}
+
+/** One bar of the minimap: `rows` rows from `row`, their time span from the trace start. */
+export interface OverviewBar {
+  row: number;
+  rows: number;
+  startNanos: number;
+  endNanos: number;
+  error: boolean;
+  critical: boolean;
 }
 
 /** A window of a trace's waterfall (`/api/ui/traces/{id}/waterfall`). */
@@ -170,22 +186,33 @@ export interface Waterfall {
   offset: number;
   startTimeUnixNano: string;
   endTimeUnixNano: string;
+  criticalSpanCount?: number;
   spans: WaterfallSpan[];
+  overview?: OverviewBar[];
+  /** Visible rows matching `search`, and how many matches are folded away. */
+  search?: { rows: number[]; total: number; hidden: number };
+  /** Where `locate` is: its row, or null with the ancestors to unfold. */
+  located?: { row: number | null; ancestors: string[] };
 }
 
-/** Rows `offset..offset+limit` of a trace's waterfall with `collapsed` span ids folded. */
-export async function waterfall(
-  traceId: string,
-  offset: number,
-  limit: number,
-  collapsed: string[],
-): Promise<Waterfall> {
+/** What to read of a waterfall. */
+export interface WaterfallRequest {
+  offset: number;
+  limit: number;
+  collapsed: string[];
+  overview?: number;
+  search?: string;
+  locate?: string;
+}
+
+/** A window of a trace's waterfall with `collapsed` span ids folded (and extras on request). */
+export async function waterfall(traceId: string, request: WaterfallRequest): Promise<Waterfall> {
   const response = await fetch(`/api/ui/traces/${traceId}/waterfall`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ offset, limit, collapsed }),
+    body: JSON.stringify(request),
   });
-  if (response.status === 404) throw new Error(`Trace ${traceId} was not found.`);
+  if (response.status === 404 && !request.locate) throw new Error(`Trace ${traceId} was not found.`);
   if (!response.ok) throw new Error(`${response.status}: ${(await response.text()).trim()}`);
   return (await response.json()) as Waterfall;
 }
