@@ -13,7 +13,11 @@ export default defineConfig({
   },
   server: {
     // `npm exec vite` during development talks to a local `sightline serve`.
-    proxy: { "/api": "http://127.0.0.1:3200", "/jaeger": "http://127.0.0.1:3200" },
+    proxy: {
+      "/api": "http://127.0.0.1:3200",
+      "/jaeger": "http://127.0.0.1:3200",
+      "/loki": "http://127.0.0.1:3200",
+    },
   },
   test: {
     environment: "jsdom",

@@ -11,14 +11,16 @@ import { TracesPage } from "./pages/Traces";
 
 // The chart library is large: the Metrics page loads it when first opened.
 const MetricsPage = lazy(() => import("./pages/Metrics").then((m) => ({ default: m.MetricsPage })));
-// So is the graph layout engine (ELK) of the service map.
+// So is the graph layout engine (ELK) of the service map; the Services page charts with ECharts.
 const ServiceMapPage = lazy(() =>
   import("./pages/ServiceMap").then((m) => ({ default: m.ServiceMapPage })),
 );
+const ServicesPage = lazy(() => import("./pages/Services").then((m) => ({ default: m.ServicesPage })));
 
 const PAGES = [
   { path: "/traces", label: "Traces" },
   { path: "/service-map", label: "Service map" },
+  { path: "/services", label: "Services" },
   { path: "/logs", label: "Logs" },
   { path: "/metrics", label: "Metrics" },
   { path: "/alerts", label: "Alerts" },
@@ -48,6 +50,14 @@ export function App() {
             element={
               <Suspense fallback={<Loading />}>
                 <ServiceMapPage />
+              </Suspense>
+            }
+          />
+          <Route
+            path="/services"
+            element={
+              <Suspense fallback={<Loading />}>
+                <ServicesPage />
               </Suspense>
             }
           />

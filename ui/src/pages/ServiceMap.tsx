@@ -1,15 +1,26 @@
 // The service map: the service graph of the chosen range, laid out left to right by ELK and
 // drawn as SVG, so names and numbers are real text. Nodes show request rate, error rate and
 // p95; edges show calls per second and p95; databases and virtual callers have their own
-// shapes; a node links to its traces.
+// shapes. A service node opens a side panel (ServicePanel: its RED charts over time, its stats
+// and callers/callees from the map, links to its traces and its Services page), kept in the URL
+// as `service=`; the list under the map links each service's traces.
 import { useEffect, useState } from "react";
 import ELK, { type ElkNode } from "elkjs/lib/elk.bundled.js";
 import { Link, useSearchParams } from "react-router-dom";
 
 import { type MapEdge, type MapNode, serviceMap } from "../api";
 import { RangeSelect } from "../components/RangeSelect";
-import { rangeFromParams, rangeKey, rangeParams, rangeQuery, resolveRange } from "../timeRange";
+import { ServicePanel } from "../components/ServicePanel";
+import { tracesLink } from "../components/serviceLinks";
+import {
+  type TimeRange,
+  rangeFromParams,
+  rangeKey,
+  rangeParams,
+  resolveRange,
+} from "../timeRange";
 import { Empty, ErrorBox, Loading } from "../components/Status";
+import "../components/services.css";
 import { useLoad } from "../useLoad";
 
 const NODE_WIDTH = 190;
@@ -67,10 +78,44 @@ function p95(latency: { p95: number | null }): string {
   return latency.p95 === null ? "" : ` · p95 ${(latency.p95 * 1000).toFixed(0)} ms`;
 }
 
-function NodeBox({ node, x, y }: { node: MapNode; x: number; y: number }) {
+/** What a node says to a screen reader. */
+function nodeLabel(node: MapNode): string {
+  const stats = `${formatRate(node.requestRate)}, ${(100 * node.errorRate).toFixed(1)}% errors`;
+  return `${node.name}: ${stats}${p95(node.latencySeconds).replace(" · ", ", ")}. Show details`;
+}
+
+function NodeBox(props: {
+  node: MapNode;
+  x: number;
+  y: number;
+  selected: boolean;
+  onSelect?: (node: MapNode) => void;
+}) {
+  const { node, x, y, selected, onSelect } = props;
   const failing = node.errorRate > 0;
+  // Services open the side panel: by click, Enter or Space.
+  const interactive =
+    onSelect && node.kind === "service"
+      ? {
+          role: "button",
+          tabIndex: 0,
+          "aria-label": nodeLabel(node),
+          "aria-pressed": selected,
+          onClick: () => onSelect(node),
+          onKeyDown: (event: React.KeyboardEvent) => {
+            if (event.key !== "Enter" && event.key !== " ") return;
+            event.preventDefault();
+            onSelect(node);
+          },
+        }
+      : {};
+  const classes = ["map-node", node.kind, failing ? "failing" : "", selected ? "selected" : ""];
   return (
-    <g className={`map-node ${node.kind} ${failing ? "failing" : ""}`} transform={`translate(${x},${y})`}>
+    <g
+      className={classes.filter(Boolean).join(" ")}
+      transform={`translate(${x},${y})`}
+      {...interactive}
+    >
       {node.kind === "database" ? (
         <ellipse cx={NODE_WIDTH / 2} cy={NODE_HEIGHT / 2} rx={NODE_WIDTH / 2} ry={NODE_HEIGHT / 2} />
       ) : (
@@ -91,13 +136,19 @@ function NodeBox({ node, x, y }: { node: MapNode; x: number; y: number }) {
   );
 }
 
-export function MapDrawing({ drawing }: { drawing: Layout }) {
+/** The map as SVG; with `onSelect`, service nodes are buttons (the `selected` one marked). */
+export function MapDrawing(props: {
+  drawing: Layout;
+  selected?: string | null;
+  onSelect?: (node: MapNode) => void;
+}) {
+  const { drawing, selected = null, onSelect } = props;
   return (
     <svg
       className="service-map"
       width={drawing.width}
       height={drawing.height}
-      role="img"
+      role="group"
       aria-label="Service map"
     >
       <defs>
@@ -114,7 +165,14 @@ export function MapDrawing({ drawing }: { drawing: Layout }) {
         />
       ))}
       {drawing.nodes.map(({ node, x, y }) => (
-        <NodeBox key={node.id} node={node} x={x} y={y} />
+        <NodeBox
+          key={node.id}
+          node={node}
+          x={x}
+          y={y}
+          selected={node.kind === "service" && node.name === selected}
+          onSelect={onSelect}
+        />
       ))}
       {/* Edge labels last, above everything, halfway between the two ends. */}
       {drawing.edges.map(({ edge, points }) => {
@@ -140,17 +198,26 @@ export function MapDrawing({ drawing }: { drawing: Layout }) {
 export function ServiceMapPage() {
   const [params, setParams] = useSearchParams();
   const range = rangeFromParams(params);
+  const selected = params.get("service");
+  // The URL parameters of `r` and the open panel's service (`service=`), if any.
+  const withService = (r: TimeRange, service: string | null) =>
+    service === null ? rangeParams(r) : { ...rangeParams(r), service };
+  const select = (service: string | null) => setParams(withService(range, service));
   const map = useLoad(`map|${rangeKey(range)}`, () => serviceMap(resolveRange(range)));
   const [drawing, setDrawing] = useState<Layout | null>(null);
   useEffect(() => {
     setDrawing(null);
     if (map.state === "done") layout(map.value.nodes, map.value.edges).then(setDrawing);
   }, [map]);
+  const selectedNode =
+    map.state === "done"
+      ? map.value.nodes.find((n) => n.kind === "service" && n.name === selected)
+      : undefined;
   return (
     <section>
       <h1>Service map</h1>
       <form className="query">
-        <RangeSelect range={range} onChange={(r) => setParams(rangeParams(r))} />
+        <RangeSelect range={range} onChange={(r) => setParams(withService(r, selected))} />
       </form>
       {map.state === "loading" && <Loading />}
       {map.state === "error" && <ErrorBox error={map.error} />}
@@ -159,17 +226,31 @@ export function ServiceMapPage() {
       )}
       {map.state === "done" && map.value.nodes.length > 0 && drawing && (
         <>
-          <MapDrawing drawing={drawing} />
+          <small>Select a service for its rate, errors and duration over time.</small>
+          <div className={`map-layout ${selectedNode ? "with-panel" : ""}`}>
+            <div className="map-scroll">
+              <MapDrawing
+                drawing={drawing}
+                selected={selected}
+                onSelect={(n) => select(n.name === selected ? null : n.name)}
+              />
+            </div>
+            {selectedNode && (
+              <ServicePanel
+                node={selectedNode}
+                nodes={map.value.nodes}
+                edges={map.value.edges}
+                range={range}
+                onClose={() => select(null)}
+              />
+            )}
+          </div>
           <ul className="map-links">
             {map.value.nodes
               .filter((n) => n.kind === "service")
               .map((n) => (
                 <li key={n.id}>
-                  <Link
-                    to={`/traces?q=${encodeURIComponent(`{ resource.service.name = "${n.name}" }`)}&${rangeQuery(range)}`}
-                  >
-                    Traces of {n.name}
-                  </Link>
+                  <Link to={tracesLink(n.name, range)}>Traces of {n.name}</Link>
                 </li>
               ))}
           </ul>
