@@ -38,6 +38,76 @@ async fn the_web_ui_is_embedded_and_deep_links_work() {
     assert_eq!(missing.status(), 404);
 }
 
+/// Spans of the big trace: a root, 100 children, 99 grandchildren each.
+const BIG_TRACE_SPANS: usize = 10_001;
+
+/// Exports a 10,001-span trace over OTLP/HTTP (in 5 requests, as a batching SDK would) and
+/// returns its id and the name of its last span in display order.
+async fn export_big_trace(server: &Server) -> (String, String) {
+    use crate::support::{random_trace_id, trace_request};
+    use opentelemetry_proto::tonic::trace::v1::{Span, Status};
+    use prost::Message;
+    let trace_id = random_trace_id();
+    let base = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        - 60_000_000_000;
+    let span = |id: u64, parent: u64, name: String, start: u64, duration: u64| Span {
+        trace_id: trace_id.to_vec(),
+        span_id: id.to_be_bytes().to_vec(),
+        parent_span_id: if parent == 0 {
+            Vec::new()
+        } else {
+            parent.to_be_bytes().to_vec()
+        },
+        name,
+        kind: if parent == 0 { 2 } else { 1 },
+        start_time_unix_nano: base + start,
+        end_time_unix_nano: base + start + duration,
+        status: (id % 997 == 0).then(|| Status {
+            code: 2,
+            message: "failed".into(),
+        }),
+        ..Default::default()
+    };
+    let mut spans = vec![span(1, 0, "GET /big".into(), 0, 10_000_000_000)];
+    for child in 0..100u64 {
+        let child_id = 2 + child;
+        let start = child * 90_000_000;
+        spans.push(span(
+            child_id,
+            1,
+            format!("step-{child}"),
+            start,
+            80_000_000,
+        ));
+        for grandchild in 0..99u64 {
+            spans.push(span(
+                1_000 + child * 100 + grandchild,
+                child_id,
+                format!("work-{child}-{grandchild}"),
+                start + grandchild * 800_000,
+                700_000,
+            ));
+        }
+    }
+    assert_eq!(spans.len(), BIG_TRACE_SPANS);
+    let client = reqwest::Client::new();
+    for part in spans.chunks(2_001) {
+        let body = trace_request("bigtrace", part.to_vec()).encode_to_vec();
+        let response = client
+            .post(server.otlp_url("/v1/traces"))
+            .header("content-type", "application/x-protobuf")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    (hex::encode(trace_id), "work-99-98".into())
+}
+
 /// Where the browser test leaves its screenshots: `SIGHTLINE_SCREENSHOTS`, else
 /// `~/.cache/sightline-screenshots` (kept between CI runs on the machine).
 fn screenshots_dir() -> std::path::PathBuf {
@@ -54,8 +124,9 @@ fn screenshots_dir() -> std::path::PathBuf {
 /// with one waterfall row per span and folds, the Logs page
 /// finds a line the Python SDK logged and links its trace, the Metrics page
 /// charts the `ALERTS` series of a firing rule, the Alerts page lists the rule, and the service
-/// map shows the services and calls of the exported topology. Screenshots of each page are
-/// written to [`screenshots_dir`].
+/// map shows the services and calls of the exported topology. A 10,001-span trace opens and
+/// scrolls to its last row (timings printed). Screenshots of each page are written to
+/// [`screenshots_dir`].
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_in_a_real_browser() {
     use crate::sdk_clients::{python, run_client};
@@ -94,6 +165,7 @@ async fn pages_in_a_real_browser() {
         "3".into(),
     ];
     run_client(python(), args, &logs_out).await;
+    let (big_trace, big_last) = export_big_trace(&server).await;
 
     // The rule's first evaluation has written ALERTS (and a second has passed, so a range
     // query ending now, in whole seconds, covers it).
@@ -141,6 +213,12 @@ async fn pages_in_a_real_browser() {
             "declined",
             "--callee",
             "orders",
+            "--big-trace",
+            &big_trace,
+            "--big-spans",
+            &BIG_TRACE_SPANS.to_string(),
+            "--big-last",
+            &big_last,
         ])
         .output();
     let output = tokio::time::timeout(std::time::Duration::from_secs(120), run)
@@ -164,4 +242,5 @@ async fn pages_in_a_real_browser() {
         assert!(shots.join(shot).metadata().unwrap().len() > 1000, "{shot}");
     }
     eprintln!("screenshots: {}", shots.display());
+    eprintln!("{}", String::from_utf8_lossy(&output.stdout));
 }

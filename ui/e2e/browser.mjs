@@ -4,7 +4,7 @@
 //
 // Usage: node ui/e2e/browser.mjs --url http://127.0.0.1:3200 --out DIR \
 //          --service web --trace <32 hex> --rule QueueBacklog --metric ALERTS --log-word declined \
-//          --callee orders
+//          --callee orders [--big-trace <32 hex> --big-spans 10001 --big-last <last span's name>]
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -21,6 +21,9 @@ const { values: args } = parseArgs({
     metric: { type: "string" },
     "log-word": { type: "string" },
     callee: { type: "string" },
+    "big-trace": { type: "string" },
+    "big-spans": { type: "string" },
+    "big-last": { type: "string" },
   },
 });
 mkdirSync(args.out, { recursive: true });
@@ -65,10 +68,71 @@ try {
   await page.locator(".span-row:not(.loading)").nth(spanCount - 1).waitFor({ timeout: 15000 });
   const spanRows = await page.locator(".span-row").count();
   if (spanRows !== spanCount) throw new Error(`${spanRows} rows for ${spanCount} spans`);
+  // The critical path is marked, the minimap drawn, a span's details open beside the rows.
+  const critical = await page.locator(".span-row.critical").count();
+  if (critical < 1) throw new Error("no span is on the critical path");
+  await page.locator(".minimap .minimap-bar").first().waitFor({ state: "attached" });
+  await page.locator(".span-row .span-name").first().click();
+  await page.waitForURL(/span=/);
+  const details = page.getByRole("complementary", { name: "Span details" });
+  await details.getByText("Resource attributes").waitFor({ timeout: 15000 });
+  await details.getByText("service.name", { exact: true }).waitFor();
+  await details.getByText("Span attributes").waitFor();
+  // Find in trace: the callee's spans are found and counted.
+  await page.getByLabel("Find in trace").fill(args.callee);
+  await page.getByRole("button", { name: "Find", exact: true }).click();
+  const found = await page.locator(".find-result").textContent({ timeout: 15000 });
+  if (!/of \d+/.test(found ?? "")) throw new Error(`find in trace says: ${found}`);
+  await page.locator(".span-row.matched").first().waitFor();
+  await page.locator(".trace-logs-section h2").waitFor();
   await page.screenshot({ path: join(args.out, "trace.png"), fullPage: true });
+  // The selected span survives a reload (deep link).
+  await page.reload();
+  await details.getByText("Resource attributes").waitFor({ timeout: 15000 });
+  await page.getByRole("button", { name: "Close details" }).click();
   await page.getByRole("button", { name: "Collapse" }).first().click();
   await page.waitForFunction(() => document.querySelectorAll(".span-row").length === 1);
-  checked.push({ page: "trace", spanCount });
+  checked.push({ page: "trace", spanCount, critical, found });
+
+  // A big trace opens at once and scrolls smoothly: rows are virtual and read by window.
+  if (args["big-trace"]) {
+    const opened = Date.now();
+    await page.goto(`${args.url}/trace/${args["big-trace"]}`);
+    await page.locator(".span-row:not(.loading)").first().waitFor({ timeout: 30000 });
+    const firstRowsMs = Date.now() - opened;
+    const bigSummary = await page.locator(".trace-summary").textContent();
+    const bigCount = Number(/^(\d+) spans/.exec(bigSummary ?? "")?.[1]);
+    if (bigCount !== Number(args["big-spans"])) {
+      throw new Error(`the big trace shows ${bigCount} spans, not ${args["big-spans"]}`);
+    }
+    const frames = await page.locator(".waterfall").evaluate(async (element) => {
+      const times = [];
+      let last = performance.now();
+      for (let i = 0; i < 120; i++) {
+        element.scrollTop += 300;
+        await new Promise((resolve) => requestAnimationFrame(() => resolve(null)));
+        const now = performance.now();
+        times.push(now - last);
+        last = now;
+      }
+      times.sort((a, b) => a - b);
+      return { medianMs: times[60], worstMs: times[119] };
+    });
+    const jumped = Date.now();
+    await page.locator(".waterfall").evaluate((element) => {
+      element.scrollTop = element.scrollHeight;
+    });
+    await page
+      .locator(".span-row:not(.loading) .span-name", { hasText: args["big-last"] })
+      .waitFor({ timeout: 30000 });
+    // Every row on screen is filled in (their windows have arrived).
+    await page.waitForFunction(() => document.querySelectorAll(".span-row.loading").length === 0, null, {
+      timeout: 30000,
+    });
+    const lastRowMs = Date.now() - jumped;
+    await page.screenshot({ path: join(args.out, "trace-10k.png") });
+    checked.push({ page: "big trace", spans: bigCount, firstRowsMs, lastRowMs, scrollFrames: frames });
+  }
 
   // Logs: a word search finds lines, with the volume histogram and a link to each line's trace.
   await page.getByRole("navigation", { name: "Main" }).getByText("Logs").click();

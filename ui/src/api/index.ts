@@ -53,7 +53,8 @@ export async function searchTraces(
     limit: String(limit),
   });
   const body = await json<{ traces?: TraceSummary[] }>(`/api/search?${params}`);
-  return body.traces ?? [];
+  // Tempo drops leading zeros of trace ids; people (and links from logs) use all 32 digits.
+  return (body.traces ?? []).map((t) => ({ ...t, traceID: t.traceID.padStart(32, "0") }));
 }
 
 /** Prometheus' `/api/v1/rules`. */

@@ -226,7 +226,6 @@ export function TracePage() {
         totalNanos={total}
         firstRow={firstRow}
         lastRow={lastRow}
-        showCritical={showCritical}
         onJump={(row) => virtualizer.scrollToIndex(row, { align: "start" })}
       />
       <div className={`trace-body ${selected ? "with-details" : ""}`}>

@@ -1,5 +1,5 @@
 // The trace minimap: every visible row as a thin bar on the trace timeline (neighbouring rows
-// merged by the server), the rows on screen framed; clicking jumps there.
+// merged by the server), failed ones red, the rows on screen framed; clicking jumps there.
 import type { OverviewBar } from "../../api";
 import { percent } from "./format";
 
@@ -9,7 +9,6 @@ export function Minimap(props: {
   totalNanos: number;
   firstRow: number;
   lastRow: number;
-  showCritical: boolean;
   onJump: (row: number) => void;
 }) {
   const { bars, rowCount, totalNanos } = props;
@@ -27,7 +26,6 @@ export function Minimap(props: {
       {bars.map((bar) => {
         const classes = ["minimap-bar"];
         if (bar.error) classes.push("error");
-        else if (props.showCritical && bar.critical) classes.push("critical");
         return (
           <div
             key={bar.row}

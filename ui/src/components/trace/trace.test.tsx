@@ -127,13 +127,12 @@ test("the minimap draws one bar per overview entry and frames the rows on screen
       totalNanos={100}
       firstRow={2}
       lastRow={3}
-      showCritical
       onJump={(row) => jumps.push(row)}
     />,
   );
   const bars = container.querySelectorAll<HTMLElement>(".minimap-bar");
   expect(bars.length).toBe(2);
-  expect(bars[0].className).toContain("critical");
+  expect(bars[0].className).not.toContain("error");
   expect(bars[1].className).toContain("error");
   expect(bars[1].style.left).toBe("50%");
   const view = container.querySelector<HTMLElement>(".minimap-view");
