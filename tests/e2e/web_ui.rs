@@ -65,7 +65,7 @@ async fn export_big_trace(server: &Server) -> (String, String) {
         kind: if parent == 0 { 2 } else { 1 },
         start_time_unix_nano: base + start,
         end_time_unix_nano: base + start + duration,
-        status: (id % 997 == 0).then(|| Status {
+        status: id.is_multiple_of(997).then(|| Status {
             code: 2,
             message: "failed".into(),
         }),
@@ -78,15 +78,21 @@ async fn export_big_trace(server: &Server) -> (String, String) {
         spans.push(span(
             child_id,
             1,
-            format!("step-{child}"),
+            format!("step-{}", child % 10),
             start,
             80_000_000,
         ));
         for grandchild in 0..99u64 {
+            // Few distinct names, as real operations have: each name is a span-metrics series.
+            let name = if child == 99 && grandchild == 98 {
+                "final-write".to_string()
+            } else {
+                format!("work-{}", grandchild % 10)
+            };
             spans.push(span(
                 1_000 + child * 100 + grandchild,
                 child_id,
-                format!("work-{child}-{grandchild}"),
+                name,
                 start + grandchild * 800_000,
                 700_000,
             ));
@@ -105,7 +111,7 @@ async fn export_big_trace(server: &Server) -> (String, String) {
             .unwrap();
         assert_eq!(response.status(), 200);
     }
-    (hex::encode(trace_id), "work-99-98".into())
+    (hex::encode(trace_id), "final-write".into())
 }
 
 /// Where the browser test leaves its screenshots: `SIGHTLINE_SCREENSHOTS`, else
@@ -225,12 +231,26 @@ async fn pages_in_a_real_browser() {
         .await
         .expect("the browser run finished within 120 s")
         .unwrap();
-    assert!(
-        output.status.success(),
-        "browser checks failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    if !output.status.success() {
+        let log = server.log_text();
+        let tail = &log[log.len().saturating_sub(6000)..];
+        let metrics = reqwest::get(server.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let memory: Vec<&str> = metrics
+            .lines()
+            .filter(|l| l.starts_with("sightline_memory") || l.contains("head"))
+            .collect();
+        panic!(
+            "browser checks failed:\n{}\n{}\nserver memory:\n{}\nserver log (tail):\n{tail}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr),
+            memory.join("\n")
+        );
+    }
     for shot in [
         "traces.png",
         "trace.png",

@@ -33,8 +33,13 @@ const browser = await chromium.launch({
   args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
 });
 const checked = [];
+const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+// API requests still in flight, to say what a page was waiting for when a check times out.
+const pending = new Map();
+page.on("request", (request) => pending.set(request, Date.now()));
+page.on("requestfinished", (request) => pending.delete(request));
+page.on("requestfailed", (request) => pending.delete(request));
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const problems = [];
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
   page.on("console", (message) => {
@@ -59,6 +64,59 @@ try {
   await page.reload();
   await page.getByText(args.trace).waitFor({ timeout: 15000 });
   checked.push({ page: "traces (reloaded)" });
+
+  // The search form: the service chosen from the tag values writes the TraceQL and finds it.
+  await page.goto(`${args.url}/traces`);
+  await page.getByRole("tab", { name: "Search" }).click();
+  const serviceChoice = page.locator(".trace-form label", { hasText: /^Service/ }).locator("select");
+  await serviceChoice.locator("option", { hasText: args.service }).first().waitFor({ state: "attached", timeout: 15000 });
+  await serviceChoice.selectOption(args.service);
+  const written = await page.getByLabel("TraceQL").inputValue();
+  if (!written.includes(`resource.service.name = "${args.service}"`)) {
+    throw new Error(`the form wrote ${written}`);
+  }
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.getByText(args.trace).waitFor({ timeout: 15000 });
+  const services = await page.locator("table.list td.services").first().textContent();
+  if (!services?.includes(args.callee)) throw new Error(`services involved: ${services}`);
+  checked.push({ page: "traces (form)", services });
+
+  // TraceQL completions come from the tag APIs: attribute names, then values.
+  await page.getByRole("tab", { name: "TraceQL" }).click();
+  const box = page.getByLabel("TraceQL");
+  await box.fill("{ resource.service.name = ");
+  await page.getByRole("option", { name: `"${args.service}"` }).first().waitFor({ timeout: 15000 });
+  await box.press("Escape");
+  await box.fill("{ resource.serv");
+  await page.getByRole("option", { name: "resource.service.name" }).first().waitFor({ timeout: 15000 });
+  await box.press("Escape");
+  checked.push({ page: "traces (completions)" });
+
+  // An absolute time range (custom from/to) lives in the URL and still finds the trace.
+  await box.fill(`{ resource.service.name = "${args.service}" }`);
+  await page.getByLabel("Time range").selectOption({ label: "Custom range…" });
+  const [from, to] = await page.evaluate(() => {
+    const local = (millis) => {
+      const d = new Date(millis);
+      const pad = (n) => String(n).padStart(2, "0");
+      return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    };
+    return [local(Date.now() - 3600_000), local(Date.now() + 120_000)];
+  });
+  await page.getByLabel("From", { exact: true }).fill(from);
+  await page.getByLabel("To", { exact: true }).fill(to);
+  await page.getByRole("button", { name: "Apply range" }).click();
+  await page.waitForURL(/from=\d+&to=\d+/);
+  await page.getByText(args.trace).waitFor({ timeout: 15000 });
+  await page.reload();
+  await page.getByText(args.trace).waitFor({ timeout: 15000 });
+  if ((await page.getByLabel("Time range").inputValue()) !== "custom") {
+    throw new Error("the absolute range did not survive a reload");
+  }
+  await page.screenshot({ path: join(args.out, "traces-absolute-range.png"), fullPage: true });
+  checked.push({ page: "traces (absolute range)", from, to });
+  await page.goto(`${args.url}/traces?q=${encodeURIComponent(`{ resource.service.name = "${args.service}" }`)}`);
+  await page.getByText(args.trace).waitFor({ timeout: 15000 });
 
   // Trace view: the trace opens from its row, with one waterfall row per span; a subtree folds.
   await page.getByText(args.trace).click();
@@ -150,6 +208,32 @@ try {
   await page.screenshot({ path: join(args.out, "logs.png"), fullPage: true });
   checked.push({ page: "logs", traceLinks });
 
+  // Facets: the level facet counts the lines; choosing a value filters them (in the URL).
+  const levels = page.getByRole("complementary", { name: "Facets" }).getByRole("region", { name: "Level" });
+  const errorFacet = levels.locator("button.facet-value", { hasText: "error" }).first();
+  await errorFacet.waitFor({ timeout: 15000 });
+  await errorFacet.click();
+  await page.waitForURL(/level=error/);
+  await page.getByRole("list", { name: "Filters" }).getByText("error").first().waitFor();
+  await logLine.waitFor({ timeout: 15000 });
+  checked.push({ page: "logs (facet)" });
+
+  // LogQL: a log query through Loki's API, the mode named next to the box.
+  await page.goto(`${args.url}/logs`);
+  const logql = `{service_name=~".+"} |= "${args["log-word"]}"`;
+  await page.getByLabel("Search", { exact: true }).fill(logql);
+  await page.locator(".query-mode", { hasText: "LogQL" }).waitFor();
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.waitForURL(/q=/);
+  await page.locator("table.logs td.line", { hasText: args["log-word"] }).first().waitFor({ timeout: 15000 });
+  await page.locator("figure.volume .bar").first().waitFor({ state: "attached" });
+  // A LogQL metric query is charted.
+  await page.getByLabel("Search", { exact: true }).fill(`sum by (level) (count_over_time(${logql} [1m]))`);
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.locator(".chart svg text", { hasText: "error" }).first().waitFor({ timeout: 15000 });
+  await page.screenshot({ path: join(args.out, "logs-logql.png"), fullPage: true });
+  checked.push({ page: "logs (LogQL)" });
+
   // Metrics: the PromQL chart of a range query, with its series named in the legend (SVG text).
   await page.getByRole("navigation", { name: "Main" }).getByText("Metrics").click();
   await page.waitForURL(/\/metrics/);
@@ -200,6 +284,35 @@ try {
   await page.screenshot({ path: join(args.out, "service-map.png"), fullPage: true });
   checked.push({ page: "service map", edges });
 
+  // Clicking a service opens its RED charts and links to its traces.
+  await page.locator("svg.service-map [role=button]", { hasText: args.callee }).first().click();
+  const panel = page.getByRole("complementary", { name: `Service ${args.callee}` });
+  await panel.locator(".red-chart svg text").first().waitFor({ timeout: 15000 });
+  await panel.getByRole("link", { name: new RegExp(`Traces of ${args.callee}`) }).waitFor();
+  await page.screenshot({ path: join(args.out, "service-map-panel.png"), fullPage: true });
+  checked.push({ page: "service map (node)" });
+
+  // Services: rate, errors and percentiles per service; one service's charts and operations.
+  await page.getByRole("navigation", { name: "Main" }).getByText("Services", { exact: true }).click();
+  await page.waitForURL(/\/services/);
+  const serviceLink = page.locator("table.services td.name a", { hasText: args.callee }).first();
+  await serviceLink.waitFor({ timeout: 15000 });
+  const listed = await page.locator("table.services tbody tr").count();
+  await page.screenshot({ path: join(args.out, "services.png"), fullPage: true });
+  await serviceLink.click();
+  await page.waitForURL(/service=/);
+  await page.locator(".red-chart svg text").first().waitFor({ timeout: 15000 });
+  const operations = page.locator("table.operations tbody tr a");
+  await operations.first().waitFor({ timeout: 15000 });
+  const operationCount = await operations.count();
+  await page.screenshot({ path: join(args.out, "service.png"), fullPage: true });
+  await operations.first().click();
+  await page.waitForURL(/\/traces\?/);
+  await page.locator("table.list tbody tr").first().waitFor({ timeout: 15000 });
+  checked.push({ page: "services", listed, operationCount });
+  await page.getByRole("navigation", { name: "Main" }).getByText("Service map").click();
+  await page.locator("svg.service-map").waitFor({ timeout: 15000 });
+
   // The dark theme, chosen in the header, applies at once and survives a reload.
   await page.getByLabel("Theme").selectOption("dark");
   await page.reload();
@@ -210,6 +323,15 @@ try {
   checked.push({ page: "dark theme" });
 
   if (problems.length > 0) throw new Error(problems.join("\n"));
+} catch (error) {
+  // What the page showed when a check failed, for the CI run's artifacts.
+  await page.screenshot({ path: join(args.out, "failure.png"), fullPage: true }).catch(() => {});
+  const shown = await page.locator("main").textContent().catch(() => "");
+  console.error(`failed at ${page.url()}; the page shows: ${shown?.slice(0, 2000)}`);
+  for (const [request, since] of pending) {
+    console.error(`still waiting ${Date.now() - since} ms for ${request.method()} ${request.url()}`);
+  }
+  throw error;
 } finally {
   await browser.close();
 }

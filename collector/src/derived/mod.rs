@@ -130,6 +130,8 @@ pub struct DerivedMetrics {
 struct TenantState {
     pairing: Mutex<PairingStore>,
     series: Mutex<SeriesStore>,
+    /// Unix nanoseconds of the previous collection (0 before the first).
+    last_collection: AtomicU64,
 }
 
 #[derive(Default)]
@@ -257,7 +259,9 @@ impl DerivedMetrics {
                 series.remove_stale(now, self.config.series_stale_after);
                 series.snapshot()
             };
-            if let Some(request) = otlp::render(snapshot, &self.config, now_unix_nano) {
+            let previous = state.last_collection.swap(now_unix_nano, Ordering::Relaxed);
+            let previous = (previous != 0).then_some(previous);
+            if let Some(request) = otlp::render(snapshot, &self.config, now_unix_nano, previous) {
                 requests.push((tenant, request));
             }
         }
@@ -322,6 +326,7 @@ impl DerivedMetrics {
                     self.config.max_pending_edges,
                 )),
                 series: Mutex::new(SeriesStore::new(self.config.max_series_per_tenant)),
+                last_collection: AtomicU64::new(0),
             })
         });
         Arc::clone(state)

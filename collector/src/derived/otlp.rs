@@ -3,6 +3,9 @@
 //! a fixed order so the same state always renders to the same bytes.
 //!
 //! Labels with an empty value are left out, as Prometheus treats an empty label as absent.
+//! A series first seen since the previous collection also gets a zero point at its start (as
+//! Prometheus' created-timestamp zero ingestion does), so `rate()` and `increase()` count its
+//! first observations instead of taking them as the counter's starting value.
 //! Units are left empty where an OTLP-to-Prometheus name translation would append a suffix and
 //! so change Tempo's metric name (`traces_spanmetrics_latency`, `..._size_total`).
 
@@ -54,6 +57,7 @@ pub(super) fn render(
     mut snapshot: Snapshot,
     config: &DerivedMetricsConfig,
     now_unix_nano: u64,
+    previous_unix_nano: Option<u64>,
 ) -> Option<ExportMetricsServiceRequest> {
     if snapshot.is_empty() {
         return None;
@@ -164,6 +168,7 @@ pub(super) fn render(
         push_sum(&mut metrics, name, help, "", points);
     }
 
+    inject_zero_points(&mut metrics, previous_unix_nano);
     Some(ExportMetricsServiceRequest {
         resource_metrics: vec![ResourceMetrics {
             resource: Some(Resource {
@@ -240,6 +245,49 @@ fn string_attribute(key: &str, value: &str) -> KeyValue {
             value: Some(Value::StringValue(value.to_string())),
         }),
         ..Default::default()
+    }
+}
+
+/// Puts a zero point at the start of every series that started after `previous` (every series
+/// at the first collection), before its current point.
+fn inject_zero_points(metrics: &mut [Metric], previous: Option<u64>) {
+    let fresh = |start: u64, time: u64| start < time && previous.is_none_or(|p| start > p);
+    for metric in metrics {
+        match &mut metric.data {
+            Some(metric::Data::Sum(sum)) => {
+                let points = std::mem::take(&mut sum.data_points);
+                for point in points {
+                    if fresh(point.start_time_unix_nano, point.time_unix_nano) {
+                        sum.data_points.push(NumberDataPoint {
+                            time_unix_nano: point.start_time_unix_nano,
+                            value: Some(number_data_point::Value::AsInt(0)),
+                            exemplars: Vec::new(),
+                            ..point.clone()
+                        });
+                    }
+                    sum.data_points.push(point);
+                }
+            }
+            Some(metric::Data::Histogram(histogram)) => {
+                let points = std::mem::take(&mut histogram.data_points);
+                for point in points {
+                    if fresh(point.start_time_unix_nano, point.time_unix_nano) {
+                        histogram.data_points.push(HistogramDataPoint {
+                            time_unix_nano: point.start_time_unix_nano,
+                            count: 0,
+                            sum: Some(0.0),
+                            bucket_counts: vec![0; point.bucket_counts.len()],
+                            exemplars: Vec::new(),
+                            min: None,
+                            max: None,
+                            ..point.clone()
+                        });
+                    }
+                    histogram.data_points.push(point);
+                }
+            }
+            _ => {}
+        }
     }
 }
 

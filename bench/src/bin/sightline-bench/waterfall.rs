@@ -219,6 +219,14 @@ pub async fn run(args: WaterfallArgs) -> anyhow::Result<()> {
             "waterfall, top level only (expandDepth=1)",
             "expandDepth=1&limit=200".to_string(),
         ),
+        (
+            "trace view's first request: 500 rows + 400-bar minimap",
+            "limit=500&overview=400".to_string(),
+        ),
+        (
+            "find in trace (`item 7`, 2000 matches)",
+            "limit=1&search=item%207".to_string(),
+        ),
     ];
     println!("what | p50 | p99 | peak server RSS | response bytes");
     for (label, query) in cases {
@@ -231,6 +239,19 @@ pub async fn run(args: WaterfallArgs) -> anyhow::Result<()> {
             peak as f64 / 1024.0
         );
     }
+    // One span's details, deep in the trace.
+    let url = format!(
+        "{}/api/ui/traces/{id}/spans/{:016x}",
+        server.http,
+        1_000 + 50 * 1_000 + 500
+    );
+    let (p, peak, size) = measure(pid, &url, args.runs).await?;
+    println!(
+        "one span's details (/api/ui/traces/{{id}}/spans/{{spanId}}) | {:.1} ms | {:.1} ms | {:.0} MiB | {size}",
+        p.p50.as_secs_f64() * 1e3,
+        p.p99.as_secs_f64() * 1e3,
+        peak as f64 / 1024.0
+    );
     let url = format!("{}/api/v2/traces/{id}", server.http);
     let (p, peak, size) = measure(pid, &url, 3.min(args.runs)).await?;
     println!(

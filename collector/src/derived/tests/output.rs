@@ -212,3 +212,88 @@ fn the_processor_is_send_and_sync() {
     fn shared<T: Send + Sync>() {}
     shared::<DerivedMetrics>();
 }
+
+/// Points of a sum metric as (labels, time, value), in order.
+fn sum_points(request: &ExportMetricsServiceRequest, name: &str) -> Vec<(Labels, u64, i64)> {
+    let Some(metric::Data::Sum(sum)) = &metric(request, name).unwrap().data else {
+        panic!("{name} is not a sum");
+    };
+    sum.data_points
+        .iter()
+        .map(|p| {
+            let Some(number_data_point::Value::AsInt(v)) = p.value else {
+                panic!("{name} is not an int sum");
+            };
+            (attributes_of(&p.attributes), p.time_unix_nano, v)
+        })
+        .collect()
+}
+
+#[test]
+fn new_series_start_with_a_zero_point_so_rates_count_their_first_spans() {
+    let processor = DerivedMetrics::new(DerivedMetricsConfig::default());
+    let start = Instant::now();
+    let tenant = tenant("acme");
+    processor.observe(&tenant, &sample(), start);
+    // Collections happen after the series started (their start is the wall clock at the
+    // first observation).
+    let wall_now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let first_time = wall_now + 15_000_000_000;
+    let first = processor.collect(start + Duration::from_secs(15), first_time);
+    let request = request_of(&first, &tenant);
+    let points = sum_points(request, SPANMETRICS_CALLS);
+    // Each series: a zero at its start, then its value now.
+    assert_eq!(points.len() % 2, 0);
+    for pair in points.chunks(2) {
+        assert_eq!(pair[0].0, pair[1].0);
+        assert_eq!(pair[0].2, 0);
+        assert!(pair[0].1 < pair[1].1);
+        assert_eq!(pair[1].1, first_time);
+        assert!(pair[1].2 > 0);
+    }
+    let latency = metric(request, SPANMETRICS_LATENCY).unwrap();
+    let Some(metric::Data::Histogram(histogram)) = &latency.data else {
+        panic!("latency is not a histogram");
+    };
+    let zero = &histogram.data_points[0];
+    assert_eq!((zero.count, zero.sum), (0, Some(0.0)));
+    assert!(zero.bucket_counts.iter().all(|c| *c == 0));
+    assert!(zero.exemplars.is_empty());
+    assert_eq!(zero.time_unix_nano, zero.start_time_unix_nano);
+    assert_eq!(histogram.data_points[1].time_unix_nano, first_time);
+
+    // The next collection repeats no zero, except for a series that is new since.
+    let later = start + Duration::from_secs(30);
+    processor.observe(
+        &tenant,
+        &export(vec![(
+            "batch",
+            vec![span(2, 9, None, Server, "nightly", 0, 5)],
+        )]),
+        later,
+    );
+    let second_time = first_time + 15_000_000_000;
+    let second = processor.collect(later + Duration::from_secs(1), second_time);
+    let points = sum_points(request_of(&second, &tenant), SPANMETRICS_CALLS);
+    let zeros: Vec<&Labels> = points
+        .iter()
+        .filter(|(_, _, v)| *v == 0)
+        .map(|(l, _, _)| l)
+        .collect();
+    assert_eq!(
+        zeros,
+        [&span_key(
+            "batch",
+            "nightly",
+            "SPAN_KIND_SERVER",
+            "STATUS_CODE_UNSET"
+        )]
+    );
+    assert_eq!(
+        points.len(),
+        sum_points(request, SPANMETRICS_CALLS).len() / 2 + 2
+    );
+}
