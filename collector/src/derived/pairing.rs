@@ -271,13 +271,19 @@ fn paired(key: PairKey, client: &ClientHalf, server: &ServerHalf) -> EdgeSample 
 
 /// Tempo's `onExpire`: a lone client naming its peer is a call to a virtual node; anything else
 /// is an unpaired span. (Root server spans, Tempo's other virtual-node case, never wait here.)
+/// A lone producer's peer is a queue nobody consumed from yet: its edge is `messaging_system`
+/// (Tempo says `virtual_node`), so the service map can draw the queue as a queue.
 fn expired(key: PairKey, pending: Pending, out: &mut PairingOutput) {
     match (pending.client, pending.server) {
         (Some(client), _) => match client.peer {
             Some(peer) => out.edges.push(EdgeSample {
                 client: client.service,
                 server: peer,
-                connection: ConnectionType::VirtualNode,
+                connection: if client.messaging {
+                    ConnectionType::MessagingSystem
+                } else {
+                    ConnectionType::VirtualNode
+                },
                 failed: client.failed,
                 client_seconds: client.seconds,
                 server_seconds: 0.0,

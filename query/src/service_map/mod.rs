@@ -63,6 +63,9 @@ pub enum NodeKind {
     Service,
     /// A database, named by `db.namespace`/`db.name` or `db.system`.
     Database,
+    /// A queue or topic producers publish to and no instrumented consumer reads (yet), named by
+    /// `peer.service` or `messaging.system`.
+    Queue,
     /// An uninstrumented caller or callee (`user`, `peer.service`, `server.address`, ...).
     Virtual,
 }
@@ -73,6 +76,7 @@ impl NodeKind {
         match self {
             NodeKind::Service => "service",
             NodeKind::Database => "database",
+            NodeKind::Queue => "queue",
             NodeKind::Virtual => "virtual",
         }
     }
@@ -272,10 +276,10 @@ pub fn build(points: &[StoredPoint], start: u64, end: u64) -> ServiceMap {
             if nodes.contains_key(name) {
                 continue;
             }
-            let kind = if callee && connection_type == "database" {
-                NodeKind::Database
-            } else {
-                NodeKind::Virtual
+            let kind = match connection_type.as_str() {
+                "database" if callee => NodeKind::Database,
+                "messaging_system" if callee => NodeKind::Queue,
+                _ => NodeKind::Virtual,
             };
             let entry = virtual_totals
                 .entry(name.clone())
@@ -337,4 +341,67 @@ pub async fn read_service_map(
     tokio::task::spawn_blocking(move || build(&points, start, end))
         .await
         .map_err(|e| ApiError::Internal(format!("service map failed: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINUTE: u64 = 60_000_000_000;
+
+    /// A `traces_service_graph_request_total` series growing from 0 to `requests` in the range.
+    fn edge_points(
+        id: u64,
+        client: &str,
+        server: &str,
+        kind: &str,
+        requests: f64,
+    ) -> Vec<StoredPoint> {
+        [(MINUTE, 0.0), (2 * MINUTE, requests)]
+            .into_iter()
+            .map(|(time, value)| StoredPoint {
+                metric: 0,
+                series_id: id,
+                start: MINUTE,
+                time,
+                values: vec![value],
+                bounds: Vec::new(),
+                labels: vec![
+                    client.into(),
+                    server.into(),
+                    kind.into(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ],
+            })
+            .collect()
+    }
+
+    #[test]
+    fn uninstrumented_callees_are_databases_queues_or_virtual_nodes() {
+        let mut points = edge_points(1, "orders", "postgres", "database", 4.0);
+        points.extend(edge_points(2, "orders", "kafka", "messaging_system", 3.0));
+        points.extend(edge_points(
+            3,
+            "orders",
+            "api.stripe.com",
+            "virtual_node",
+            2.0,
+        ));
+        points.extend(edge_points(4, "user", "orders", "virtual_node", 5.0));
+        let map = build(&points, 0, 3 * MINUTE);
+        let kinds: Vec<(&str, &str, u64)> = map
+            .nodes
+            .iter()
+            .map(|n| (n.name.as_str(), n.kind.as_str(), n.requests))
+            .collect();
+        assert!(kinds.contains(&("postgres", "database", 4)), "{kinds:?}");
+        assert!(kinds.contains(&("kafka", "queue", 3)), "{kinds:?}");
+        assert!(
+            kinds.contains(&("api.stripe.com", "virtual", 2)),
+            "{kinds:?}"
+        );
+        assert!(kinds.contains(&("user", "virtual", 0)), "{kinds:?}");
+    }
 }

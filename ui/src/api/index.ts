@@ -229,7 +229,7 @@ export interface Latency {
 export interface MapNode {
   id: string;
   name: string;
-  kind: "service" | "database" | "virtual";
+  kind: "service" | "database" | "queue" | "virtual";
   requests: number;
   requestRate: number;
   errors: number;

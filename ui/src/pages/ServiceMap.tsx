@@ -79,6 +79,18 @@ function p95(latency: { p95: number | null }): string {
 }
 
 /** What a node says to a screen reader. */
+/** A queue's outline: a hexagon, pointed at both ends like a pipe messages flow through. */
+const QUEUE_OUTLINE = [
+  [14, 0],
+  [NODE_WIDTH - 14, 0],
+  [NODE_WIDTH, NODE_HEIGHT / 2],
+  [NODE_WIDTH - 14, NODE_HEIGHT],
+  [14, NODE_HEIGHT],
+  [0, NODE_HEIGHT / 2],
+]
+  .map(([x, y]) => `${x},${y}`)
+  .join(" ");
+
 function nodeLabel(node: MapNode): string {
   const stats = `${formatRate(node.requestRate)}, ${(100 * node.errorRate).toFixed(1)}% errors`;
   return `${node.name}: ${stats}${p95(node.latencySeconds).replace(" · ", ", ")}. Show details`;
@@ -118,6 +130,8 @@ function NodeBox(props: {
     >
       {node.kind === "database" ? (
         <ellipse cx={NODE_WIDTH / 2} cy={NODE_HEIGHT / 2} rx={NODE_WIDTH / 2} ry={NODE_HEIGHT / 2} />
+      ) : node.kind === "queue" ? (
+        <polygon points={QUEUE_OUTLINE} />
       ) : (
         <rect width={NODE_WIDTH} height={NODE_HEIGHT} rx={node.kind === "virtual" ? 30 : 8} />
       )}
@@ -127,7 +141,9 @@ function NodeBox(props: {
       <text x={NODE_WIDTH / 2} y={42} textAnchor="middle" className="stats">
         {node.kind === "virtual"
           ? node.kind
-          : `${formatRate(node.requestRate)} · ${(100 * node.errorRate).toFixed(1)}% errors`}
+          : node.kind === "queue"
+            ? `queue · ${formatRate(node.requestRate)}`
+            : `${formatRate(node.requestRate)} · ${(100 * node.errorRate).toFixed(1)}% errors`}
       </text>
       <text x={NODE_WIDTH / 2} y={56} textAnchor="middle" className="stats">
         {p95(node.latencySeconds).replace(" · ", "")}

@@ -48,6 +48,7 @@ test("callers are laid out left of callees, and names are SVG text", async () =>
   expect(screen.getByText("orders")).toBeTruthy();
   expect(screen.getByText("0.50/s · 25.0% errors")).toBeTruthy();
   expect(container.querySelector("ellipse")).toBeTruthy();
+  expect(container.querySelector("polygon")).toBeNull();
   expect(container.querySelectorAll(".map-node.failing").length).toBe(1);
 });
 
@@ -101,4 +102,12 @@ test("a service node opens a side panel with its stats, RED charts and links", a
   await waitFor(() => expect(screen.queryByRole("complementary")).toBeNull());
   vi.unstubAllGlobals();
   vi.restoreAllMocks();
+});
+
+test("queues are drawn as queues", async () => {
+  const nodes = [node("orders", "service"), node("kafka", "queue")];
+  const drawing = await layout(nodes, [{ ...edge("orders", "kafka"), connectionType: "messaging_system" }]);
+  const { container } = render(<MapDrawing drawing={drawing} />);
+  expect(container.querySelector(".map-node.queue polygon")).toBeTruthy();
+  expect(screen.getByText("queue · 0.50/s")).toBeTruthy();
 });
