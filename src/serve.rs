@@ -220,7 +220,8 @@ async fn wait_for_server<E: std::fmt::Display>(
     }
 }
 
-/// Every 30 s while demo traffic runs, logs a link to a trace that just arrived.
+/// Every 30 s while demo traffic runs, logs where to see a trace that just arrived: its page in
+/// the web UI and a ready-to-run `curl` of Tempo's API.
 async fn show_demo_traces(
     store: TelemetryStore,
     http_addr: SocketAddr,
@@ -237,7 +238,9 @@ async fn show_demo_traces(
         }
         if let Some(id) = store.recent_trace_ids(&tenant).first() {
             let id = sightline_proto::TraceId(*id);
-            tracing::info!("a demo trace: curl -s http://localhost:{port}/api/v2/traces/{id}");
+            tracing::info!(
+                "a demo trace: http://localhost:{port}/trace/{id} (or curl -s http://localhost:{port}/api/v2/traces/{id})"
+            );
         }
     }
 }

@@ -10,6 +10,9 @@ One service, ``payments`` (resource: ``deployment.environment=e2e``,
         ERROR "charge declined order=o-<i> reason=insufficient_funds"  on every 3rd order
     and, outside any span, one WARNING "settlement batch delayed" (no trace id).
 
+With ``--export-spans`` the "charge" spans are exported too (OTLP/HTTP), so the logs' trace ids
+lead to stored traces; without it only the logs are sent, as when spans are sampled out.
+
 RESULT.json::
 
     {"trace_ids": ["<32 hex>", ...],            # one per order, in order
@@ -19,7 +22,7 @@ RESULT.json::
 
 Usage::
 
-    python_logs.py --http-endpoint http://127.0.0.1:4318 --out RESULT.json [--orders 6]
+    python_logs.py --http-endpoint http://127.0.0.1:4318 --out RESULT.json [--orders 6] [--export-spans]
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
 from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 
 class Diagnostics(logging.Handler):
@@ -66,6 +70,7 @@ def main() -> int:
     parser.add_argument("--http-endpoint", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--orders", type=int, default=6)
+    parser.add_argument("--export-spans", action="store_true")
     args = parser.parse_args()
 
     diagnostics = Diagnostics()
@@ -83,7 +88,14 @@ def main() -> int:
     app_logger.propagate = False
     app_logger.setLevel(logging.INFO)
     app_logger.addHandler(LoggingHandler(level=logging.INFO, logger_provider=logger_provider))
-    tracer = TracerProvider(resource=resource).get_tracer("payments")
+    tracer_provider = TracerProvider(resource=resource)
+    if args.export_spans:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        tracer_provider.add_span_processor(
+            SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"{args.http_endpoint}/v1/traces"))
+        )
+    tracer = tracer_provider.get_tracer("payments")
 
     trace_ids, span_ids, declined = [], [], []
     for i in range(args.orders):
@@ -100,6 +112,7 @@ def main() -> int:
     app_logger.warning("settlement batch delayed")
     logger_provider.force_flush()
     logger_provider.shutdown()
+    tracer_provider.shutdown()
 
     with open(args.out, "w") as out:
         json.dump(

@@ -171,6 +171,23 @@ async fn pages_in_a_real_browser() {
         "3".into(),
     ];
     run_client(python(), args, &logs_out).await;
+    // The same logs again, this time with their spans exported: a trace with logs inline.
+    let logs_with_spans_out = dir.path().join("logs-with-spans.json");
+    let args = vec![
+        "tests/clients/python_logs.py".to_string(),
+        "--http-endpoint".into(),
+        format!("http://{}", server.otlp_http),
+        "--out".into(),
+        logs_with_spans_out.display().to_string(),
+        "--orders".into(),
+        "3".into(),
+        "--export-spans".into(),
+    ];
+    let with_spans = run_client(python(), args, &logs_with_spans_out).await;
+    let traced = with_spans["declined_trace_ids"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (big_trace, big_last) = export_big_trace(&server).await;
 
     // The rule's first evaluation has written ALERTS (and a second has passed, so a range
@@ -225,6 +242,8 @@ async fn pages_in_a_real_browser() {
             &BIG_TRACE_SPANS.to_string(),
             "--big-last",
             &big_last,
+            "--traced-log",
+            &traced,
         ])
         .output();
     let output = tokio::time::timeout(std::time::Duration::from_secs(120), run)

@@ -4,7 +4,8 @@
 //
 // Usage: node ui/e2e/browser.mjs --url http://127.0.0.1:3200 --out DIR \
 //          --service web --trace <32 hex> --rule QueueBacklog --metric ALERTS --log-word declined \
-//          --callee orders [--big-trace <32 hex> --big-spans 10001 --big-last <last span's name>]
+//          --callee orders [--big-trace <32 hex> --big-spans 10001 --big-last <last span's name>] \
+//          [--traced-log <trace id of a logged line whose spans are stored>]
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -24,6 +25,7 @@ const { values: args } = parseArgs({
     "big-trace": { type: "string" },
     "big-spans": { type: "string" },
     "big-last": { type: "string" },
+    "traced-log": { type: "string" },
   },
 });
 mkdirSync(args.out, { recursive: true });
@@ -43,7 +45,12 @@ try {
   const problems = [];
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
   page.on("console", (message) => {
-    if (message.type() === "error") problems.push(`console error: ${message.text()}`);
+    if (message.type() !== "error") return;
+    // The waterfall of a trace whose spans are not stored answers 404 (the page says so).
+    const expected =
+      message.text().includes("status of 404") &&
+      /\/api\/ui\/traces\/[0-9a-f]+\/waterfall/.test(message.location().url ?? "");
+    if (!expected) problems.push(`console error: ${message.text()} (${message.location().url})`);
   });
 
   // Traces: the root page redirects here; a TraceQL search finds the exported trace.
@@ -208,6 +215,43 @@ try {
   await page.screenshot({ path: join(args.out, "logs.png"), fullPage: true });
   checked.push({ page: "logs", traceLinks });
 
+  // A line's trace link opens its trace at its span, with the trace's logs under the waterfall.
+  await page.locator("table.logs a", { hasText: "trace" }).first().click();
+  await page.waitForURL(/\/trace\/[0-9a-f]{32}/);
+  await page
+    .locator(".trace-logs-section td.line", { hasText: args["log-word"] })
+    .first()
+    .waitFor({ timeout: 15000 });
+  // The SDK logged inside spans it did not export: the page says so and still lists the logs.
+  const spansStored = (await page.locator(".span-row").count()) > 0;
+  if (spansStored && page.url().includes("span=")) {
+    await page.getByRole("complementary", { name: "Span details" }).getByText("Logs of this span").waitFor();
+    await page.locator(".span-row.selected").waitFor({ timeout: 15000 });
+  } else if (!spansStored) {
+    await page.getByText("is stored", { exact: false }).first().waitFor();
+  }
+  await page.screenshot({ path: join(args.out, "trace-with-logs.png"), fullPage: true });
+  checked.push({ page: "trace (from a log line)", spansStored });
+  await page.goBack();
+  await logLine.waitFor({ timeout: 15000 });
+
+  // A trace whose spans are stored: its log lines under the waterfall select their span.
+  if (args["traced-log"]) {
+    await page.goto(`${args.url}/trace/${args["traced-log"]}`);
+    const logged = page.locator(".trace-logs-section td.line", { hasText: args["log-word"] }).first();
+    await logged.waitFor({ timeout: 15000 });
+    await page.locator(".trace-logs-section button.link").first().click();
+    await page.waitForURL(/span=/);
+    const panel = page.getByRole("complementary", { name: "Span details" });
+    await panel.getByText("Logs of this span").waitFor({ timeout: 15000 });
+    await panel.locator(".span-logs li", { hasText: args["log-word"] }).first().waitFor({ timeout: 15000 });
+    await page.locator(".span-row.selected").waitFor({ timeout: 15000 });
+    await page.screenshot({ path: join(args.out, "trace-logs-inline.png"), fullPage: true });
+    checked.push({ page: "trace (logs inline)" });
+    await page.goto(`${args.url}/logs?q=${encodeURIComponent(args["log-word"])}`);
+    await logLine.waitFor({ timeout: 15000 });
+  }
+
   // Facets: the level facet counts the lines; choosing a value filters them (in the URL).
   const levels = page.getByRole("complementary", { name: "Facets" }).getByRole("region", { name: "Level" });
   const errorFacet = levels.locator("button.facet-value", { hasText: "error" }).first();
@@ -320,6 +364,15 @@ try {
   const theme = await page.evaluate(() => document.documentElement.dataset.theme);
   if (theme !== "dark") throw new Error(`theme after reload: ${theme}`);
   await page.screenshot({ path: join(args.out, "service-map-dark.png"), fullPage: true });
+  // The trace view and the logs in the dark theme, for a look at their colours.
+  await page.goto(`${args.url}/trace/${args.trace}`);
+  await page.locator(".span-row:not(.loading)").first().waitFor({ timeout: 15000 });
+  await page.locator(".span-row .span-name").last().click();
+  await page.getByRole("complementary", { name: "Span details" }).getByText("Resource attributes").waitFor({ timeout: 15000 });
+  await page.screenshot({ path: join(args.out, "trace-dark.png"), fullPage: true });
+  await page.goto(`${args.url}/logs?q=${args["log-word"]}`);
+  await page.locator("table.logs td.line").first().waitFor({ timeout: 15000 });
+  await page.screenshot({ path: join(args.out, "logs-dark.png"), fullPage: true });
   checked.push({ page: "dark theme" });
 
   if (problems.length > 0) throw new Error(problems.join("\n"));

@@ -206,6 +206,9 @@ export interface WaterfallRequest {
   locate?: string;
 }
 
+/** No span of the trace is stored (its logs may still be). */
+export class TraceNotFound extends Error {}
+
 /** A window of a trace's waterfall with `collapsed` span ids folded (and extras on request). */
 export async function waterfall(traceId: string, request: WaterfallRequest): Promise<Waterfall> {
   const response = await fetch(`/api/ui/traces/${traceId}/waterfall`, {
@@ -213,7 +216,9 @@ export async function waterfall(traceId: string, request: WaterfallRequest): Pro
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(request),
   });
-  if (response.status === 404 && !request.locate) throw new Error(`Trace ${traceId} was not found.`);
+  if (response.status === 404 && !request.locate) {
+    throw new TraceNotFound(`No span of trace ${traceId} is stored.`);
+  }
   if (!response.ok) throw new Error(`${response.status}: ${(await response.text()).trim()}`);
   return (await response.json()) as Waterfall;
 }

@@ -7,8 +7,8 @@ import { useEffect, useRef, useState } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { Link, useParams, useSearchParams } from "react-router-dom";
 
-import { type Waterfall, type WaterfallSpan, waterfall } from "../api";
-import { ErrorBox, Loading } from "../components/Status";
+import { TraceNotFound, type Waterfall, type WaterfallSpan, waterfall } from "../api";
+import { Empty, ErrorBox, Loading } from "../components/Status";
 import { Minimap } from "../components/trace/Minimap";
 import { SpanDetailsPanel } from "../components/trace/SpanDetailsPanel";
 import { TraceLogs } from "../components/trace/TraceLogs";
@@ -140,6 +140,21 @@ export function TracePage() {
     };
   }, [find, traceId, collapsed, virtualizer]);
 
+  if (error instanceof TraceNotFound) {
+    // Logs keep trace ids of traces whose spans were sampled out or not exported (yet).
+    return (
+      <section className="trace-page">
+        <h1>
+          Trace <code>{traceId}</code>
+        </h1>
+        <Empty>
+          {error.message} Its spans may have been sampled out or not exported yet; the log lines
+          that carry its id are below.
+        </Empty>
+        <TraceLogs traceId={traceId} traceStart={null} />
+      </section>
+    );
+  }
   if (error) return <ErrorBox error={error} />;
   if (!head) return <Loading />;
   const start = BigInt(head.startTimeUnixNano);

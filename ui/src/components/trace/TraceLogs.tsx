@@ -10,17 +10,25 @@ export function offset(nanos: number): string {
   return nanos < 0 ? `-${formatNanos(-nanos)}` : `+${formatNanos(nanos)}`;
 }
 
+/** When a line was logged: its offset from the trace start, or its local time without one. */
+function when(line: LogLine, traceStart: bigint | null): string {
+  if (traceStart === null) return new Date(Number(BigInt(line.time) / 1_000_000n)).toLocaleTimeString();
+  return offset(Number(BigInt(line.time) - traceStart));
+}
+
 export function TraceLogList(props: {
   lines: LogLine[];
-  traceStart: bigint;
-  onSelectSpan: (spanId: string) => void;
+  traceStart: bigint | null;
+  /** Selects a span; absent when the trace's spans are not stored. */
+  onSelectSpan?: (spanId: string) => void;
 }) {
+  const select = props.onSelectSpan;
   if (props.lines.length === 0) return <Empty>No log lines carry this trace's id.</Empty>;
   return (
     <table className="logs trace-logs">
       <thead>
         <tr>
-          <th>Offset</th>
+          <th>{props.traceStart === null ? "Time" : "Offset"}</th>
           <th>Level</th>
           <th>Service</th>
           <th>Line</th>
@@ -30,22 +38,19 @@ export function TraceLogList(props: {
       <tbody>
         {props.lines.map((line, i) => (
           <tr key={i} className={`log ${line.level}`}>
-            <td className="time">{offset(Number(BigInt(line.time) - props.traceStart))}</td>
+            <td className="time">{when(line, props.traceStart)}</td>
             <td>
               <span className={`level ${line.level}`}>{line.level}</span>
             </td>
             <td>{line.service}</td>
             <td className="line">{line.line}</td>
             <td>
-              {line.spanId && (
-                <button
-                  type="button"
-                  className="link"
-                  onClick={() => props.onSelectSpan(line.spanId ?? "")}
-                >
+              {line.spanId && select && (
+                <button type="button" className="link" onClick={() => select(line.spanId ?? "")}>
                   <code>{line.spanId}</code>
                 </button>
               )}
+              {line.spanId && !select && <code>{line.spanId}</code>}
             </td>
           </tr>
         ))}
@@ -56,8 +61,8 @@ export function TraceLogList(props: {
 
 export function TraceLogs(props: {
   traceId: string;
-  traceStart: bigint;
-  onSelectSpan: (spanId: string) => void;
+  traceStart: bigint | null;
+  onSelectSpan?: (spanId: string) => void;
 }) {
   const logs = useLoad(props.traceId, () => traceLogs(props.traceId));
   return (

@@ -230,3 +230,42 @@ test("the page loads the waterfall, opens ?span= details and finds spans", async
   await waitFor(() => expect(screen.queryByLabelText("Span details")).toBeNull());
   vi.unstubAllGlobals();
 });
+
+test("a trace whose spans are not stored still lists its logs", async () => {
+  vi.stubGlobal("fetch", async (url: string) => {
+    if (url.includes("/waterfall")) return new Response("trace not found", { status: 404 });
+    if (url.includes("/logs")) {
+      return new Response(
+        JSON.stringify({
+          lines: [
+            {
+              time: "1700000000000000000",
+              timestamp: "",
+              line: "charge declined",
+              service: "payments",
+              level: "error",
+              traceId: DETAILS.traceID,
+              spanId: "00000000000000bb",
+              labels: {},
+              metadata: {},
+            },
+          ],
+        }),
+        { status: 200 },
+      );
+    }
+    return new Response("", { status: 404 });
+  });
+  render(
+    <MemoryRouter initialEntries={[`/trace/${DETAILS.traceID}?span=00000000000000bb`]}>
+      <Routes>
+        <Route path="/trace/:traceId" element={<TracePage />} />
+      </Routes>
+    </MemoryRouter>,
+  );
+  await screen.findByText(`No span of trace ${DETAILS.traceID} is stored.`, { exact: false });
+  await screen.findByText("charge declined");
+  expect(screen.getByText("Time")).toBeTruthy();
+  expect(screen.getByText("00000000000000bb").closest("button")).toBeNull();
+  vi.unstubAllGlobals();
+});
