@@ -31,8 +31,10 @@ export interface RuleGroup {
   rules: Rule[];
 }
 
-async function json<T>(url: string): Promise<T> {
+/** GETs `url` as JSON; a failed request throws with its status and body (or `notFound` on 404). */
+export async function json<T>(url: string, notFound?: string): Promise<T> {
   const response = await fetch(url);
+  if (response.status === 404 && notFound) throw new Error(notFound);
   if (!response.ok) {
     const text = await response.text();
     throw new Error(`${response.status} ${response.statusText}: ${text.trim()}`);
@@ -75,7 +77,8 @@ interface PromEnvelope<T> {
   error?: string;
 }
 
-async function prom<T>(url: string): Promise<T> {
+/** GETs a Prometheus API `url`: its `data`, or its `error` thrown. */
+export async function prom<T>(url: string): Promise<T> {
   const response = await fetch(url);
   const body = (await response.json().catch(() => null)) as PromEnvelope<T> | null;
   if (!response.ok || body?.status !== "success" || body.data === undefined) {

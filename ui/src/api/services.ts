@@ -2,7 +2,7 @@
 // and range queries over span metrics (queries from ./serviceQueries), shaped into service
 // stats, RED series and top operations.
 import type { Bounds } from "../timeRange";
-import type { MatrixSeries } from ".";
+import { type MatrixSeries, prom } from ".";
 import {
   ALL_KINDS_LABEL,
   ERROR_STATUS,
@@ -20,21 +20,6 @@ import {
 export interface VectorSample {
   metric: Record<string, string>;
   value: [number, string];
-}
-
-interface PromEnvelope<T> {
-  status: "success" | "error";
-  data?: T;
-  error?: string;
-}
-
-async function prom<T>(url: string): Promise<T> {
-  const response = await fetch(url);
-  const body = (await response.json().catch(() => null)) as PromEnvelope<T> | null;
-  if (!response.ok || body?.status !== "success" || body.data === undefined) {
-    throw new Error(body?.error ?? `${response.status} ${response.statusText}`);
-  }
-  return body.data;
 }
 
 /** Prometheus' `/api/v1/query` at `time` (unix seconds). */

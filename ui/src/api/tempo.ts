@@ -2,6 +2,7 @@
 // used by the trace search form and the TraceQL autocomplete.
 import type { Bounds } from "../timeRange";
 import { quoteString } from "../traceql";
+import { json } from "./index";
 
 /** Attribute scopes of `/api/v2/search/tags`. */
 export type TagScope = "span" | "resource";
@@ -14,15 +15,6 @@ export interface TagValue {
   /** `string`, `int`, `float`, `bool`, `duration`, `keyword` (status and kind values), … */
   type: string;
   value: string;
-}
-
-async function json<T>(url: string): Promise<T> {
-  const response = await fetch(url);
-  if (!response.ok) {
-    const text = await response.text();
-    throw new Error(`${response.status} ${response.statusText}: ${text.trim()}`);
-  }
-  return (await response.json()) as T;
 }
 
 function params(bounds: Bounds, extra: Record<string, string | undefined>): URLSearchParams {

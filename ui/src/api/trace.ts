@@ -1,5 +1,5 @@
 // Typed calls for the trace view beyond the waterfall: one span's details and a trace's logs.
-import type { LogLine } from "./index";
+import { type LogLine, json } from "./index";
 
 /** An attribute as display text with its OTLP type. */
 export interface Attribute {
@@ -28,13 +28,6 @@ export interface SpanDetails {
   droppedEventsCount: number;
   links: { traceID: string; spanID: string; traceState: string; attributes: Attribute[] }[];
   droppedLinksCount: number;
-}
-
-async function json<T>(url: string, notFound: string): Promise<T> {
-  const response = await fetch(url);
-  if (response.status === 404) throw new Error(notFound);
-  if (!response.ok) throw new Error(`${response.status}: ${(await response.text()).trim()}`);
-  return (await response.json()) as T;
 }
 
 /** Everything about one span: resource, scope, attributes, events, links and status. */

@@ -6,6 +6,7 @@ import { Link } from "react-router-dom";
 
 import type { MapEdge, MapNode } from "../api";
 import type { TimeRange } from "../timeRange";
+import { type Figure, Figures } from "./Figures";
 import { ServiceRed } from "./ServiceRed";
 import { logsLink, serviceLink, tracesLink } from "./serviceLinks";
 import { formatPercent, formatRequestRate, formatSeconds } from "./units";
@@ -13,23 +14,14 @@ import "./services.css";
 
 /** A node's figures over the map's range. */
 function NodeFigures({ node }: { node: MapNode }) {
-  const figures: [string, string, boolean][] = [
+  const figures: Figure[] = [
     ["Requests", `${formatRequestRate(node.requestRate)} (${node.requests.toLocaleString("en-US")})`, false],
     ["Errors", `${formatPercent(node.errorRate)} (${node.errors.toLocaleString("en-US")})`, node.errorRate > 0],
     ["p50", formatSeconds(node.latencySeconds.p50), false],
     ["p95", formatSeconds(node.latencySeconds.p95), false],
     ["p99", formatSeconds(node.latencySeconds.p99), false],
   ];
-  return (
-    <dl className="service-figures">
-      {figures.map(([label, value, failing]) => (
-        <div key={label}>
-          <dt>{label}</dt>
-          <dd className={failing ? "failing" : undefined}>{value}</dd>
-        </div>
-      ))}
-    </dl>
-  );
+  return <Figures figures={figures} />;
 }
 
 /** Callers or callees: the peer's name and the edge's rate, errors and p95. */

@@ -5,6 +5,7 @@ import { useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 
 import { type ServiceStats, listServices, topOperations } from "../api/services";
+import { type Figure, Figures } from "../components/Figures";
 import { RangeSelect } from "../components/RangeSelect";
 import { ServiceRed } from "../components/ServiceRed";
 import { Empty, ErrorBox, Loading } from "../components/Status";
@@ -125,23 +126,14 @@ export function TopOperations({ service, range }: { service: string; range: Time
 
 /** The figures of one service over the whole range. */
 export function ServiceFigures({ stats }: { stats: ServiceStats }) {
-  const figures: [string, string, boolean][] = [
+  const figures: Figure[] = [
     ["Requests", formatRequestRate(stats.rate), false],
     ["Errors", formatPercent(stats.errorRate), stats.errorRate > 0],
     ["p50", formatSeconds(stats.p50), false],
     ["p95", formatSeconds(stats.p95), false],
     ["p99", formatSeconds(stats.p99), false],
   ];
-  return (
-    <dl className="service-figures">
-      {figures.map(([label, value, failing]) => (
-        <div key={label}>
-          <dt>{label}</dt>
-          <dd className={failing ? "failing" : undefined}>{value}</dd>
-        </div>
-      ))}
-    </dl>
-  );
+  return <Figures figures={figures} />;
 }
 
 /** One service: its figures, RED charts, top operations and links to its traces and logs. */
