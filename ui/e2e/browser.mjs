@@ -324,7 +324,21 @@ try {
   }
   await page.locator("svg.service-map .map-node text", { hasText: args.service }).first().waitFor();
   const edges = await page.locator("svg.service-map .map-edge").count();
-  if (edges < 1) throw new Error("the service map has no edges");
+  // The exported topology: the user calls web, web calls orders, orders writes to its database
+  // and publishes to mailer through a queue.
+  const expected = [
+    ["user", args.service, ""],
+    [args.service, args.callee, ""],
+    [args.callee, "shop", ".database"],
+    [args.callee, "mailer", ".messaging_system"],
+  ];
+  for (const [source, target, kind] of expected) {
+    const found = await page
+      .locator(`svg.service-map .map-edge${kind}[data-source="${source}"][data-target="${target}"]`)
+      .count();
+    if (found !== 1) throw new Error(`the service map has no edge ${source} -> ${target} ${kind}`);
+  }
+  await page.locator("svg.service-map .map-node.database text", { hasText: "shop" }).waitFor();
   await page.screenshot({ path: join(args.out, "service-map.png"), fullPage: true });
   checked.push({ page: "service map", edges });
 

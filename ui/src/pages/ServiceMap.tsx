@@ -175,10 +175,14 @@ export function MapDrawing(props: {
       {drawing.edges.map(({ edge, points }) => (
         <polyline
           key={`${edge.source}->${edge.target}`}
-          className={`map-edge ${edge.errorRate > 0 ? "failing" : ""}`}
+          className={`map-edge ${edge.connectionType} ${edge.errorRate > 0 ? "failing" : ""}`}
+          data-source={edge.source}
+          data-target={edge.target}
           points={points.map((p) => `${p.x},${p.y}`).join(" ")}
           markerEnd="url(#arrow)"
-        />
+        >
+          <title>{`${edge.source} → ${edge.target}${edge.connectionType === "messaging_system" ? " (messages)" : ""}`}</title>
+        </polyline>
       ))}
       {drawing.nodes.map(({ node, x, y }) => (
         <NodeBox
