@@ -161,6 +161,64 @@ async fn histogram_and_facets_count_matching_lines() {
             body["facets"]["http_route"],
             json!({"values": [{"value": "/orders", "count": 2}], "otherCount": 1})
         );
+
+        // Without an attribute and free text the blocks' indexes answer alone: the same counts.
+        let by_index = env
+            .get(&uri(
+                "/api/ui/logs/facets",
+                &[("start", &start), ("end", &end), ("limit", "1")],
+            ))
+            .await
+            .ok_json();
+        assert_eq!(
+            by_index["facets"]["service_name"], body["facets"]["service_name"],
+            "{phase}"
+        );
+        assert_eq!(
+            by_index["facets"]["level"], body["facets"]["level"],
+            "{phase}"
+        );
+        let checkout = env
+            .get(&uri(
+                "/api/ui/logs/histogram",
+                &[
+                    ("start", &start),
+                    ("end", &end),
+                    ("buckets", "1"),
+                    ("service", "checkout"),
+                ],
+            ))
+            .await
+            .ok_json();
+        assert_eq!(checkout["buckets"][0]["count"], json!(5), "{phase}");
+        let levels = &checkout["buckets"][0]["levels"];
+        assert_eq!(
+            levels
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|v| v.as_u64().unwrap())
+                .sum::<u64>(),
+            5,
+            "{phase}: {levels}"
+        );
+        let errors = env
+            .get(&uri(
+                "/api/ui/logs/histogram",
+                &[
+                    ("start", &start),
+                    ("end", &end),
+                    ("buckets", "1"),
+                    ("q", "level:error"),
+                ],
+            ))
+            .await
+            .ok_json();
+        assert_eq!(
+            errors["buckets"][0]["levels"],
+            json!({"error": 2}),
+            "{phase}"
+        );
     })
     .await;
     env.shutdown().await;

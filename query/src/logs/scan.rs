@@ -89,16 +89,28 @@ const FIRST_CHUNK_ROWS: usize = 1024;
 const MAX_CHUNK_ROWS: usize = 128 * 1024;
 
 /// One scan's state: the conditions (compiled), the labeler's cache, the counters.
-struct Scanner<'a> {
+pub(super) struct Scanner<'a> {
     conditions: &'a LogIndexQuery,
     exact: LineConditions<'a>,
     labeler: RowLabeler,
-    stats: ScanStats,
+    pub(super) stats: ScanStats,
     light: bool,
 }
 
-impl Scanner<'_> {
-    fn visit_batch(
+impl<'a> Scanner<'a> {
+    /// A scanner of lines meeting `conditions`; `light` reads stream labels only.
+    pub(super) fn new(conditions: &'a LogIndexQuery, light: bool) -> Self {
+        Self {
+            conditions,
+            exact: LineConditions::new(conditions),
+            labeler: RowLabeler::default(),
+            stats: ScanStats::default(),
+            light,
+        }
+    }
+
+    /// Visits the lines of `batch` that meet the conditions.
+    pub(super) fn visit_batch(
         &mut self,
         batch: &arrow::record_batch::RecordBatch,
         visit: &mut dyn FnMut(LogLine),
@@ -233,13 +245,7 @@ pub fn scan_logs(
         Direction::Backward => parts.sort_by_key(|p| Reverse(p.span().1)),
         Direction::Forward => parts.sort_by_key(|p| p.span().0),
     }
-    let mut scanner = Scanner {
-        conditions: &scan.conditions,
-        exact: LineConditions::new(&scan.conditions),
-        labeler: RowLabeler::default(),
-        stats: ScanStats::default(),
-        light: scan.stream_labels_only,
-    };
+    let mut scanner = Scanner::new(&scan.conditions, scan.stream_labels_only);
     for part in parts {
         let (min, max) = part.span();
         if stop(min, max) {

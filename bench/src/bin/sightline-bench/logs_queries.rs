@@ -42,6 +42,10 @@ enum Answer {
     Labels,
     /// Native search: lines returned.
     NativeLines,
+    /// Native histogram: buckets and lines counted.
+    Histogram,
+    /// Native facets: values per facet.
+    Facets,
 }
 
 impl Answer {
@@ -81,6 +85,28 @@ impl Answer {
                     .as_u64()
                     .map_or(String::new(), |b| format!(", {b} blocks read"));
                 format!("{lines} lines{read}{blocks}")
+            }
+            Answer::Histogram => {
+                let buckets = body["buckets"].as_array();
+                let lines: u64 = buckets
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|b| b["count"].as_u64())
+                    .sum();
+                let count = buckets.map_or(0, Vec::len);
+                format!("{count} buckets, {lines} lines counted{read}")
+            }
+            Answer::Facets => {
+                let facets = body["facets"].as_object();
+                let values: Vec<String> = facets
+                    .into_iter()
+                    .flatten()
+                    .map(|(name, facet)| {
+                        let n = facet["values"].as_array().map_or(0, Vec::len);
+                        format!("{name}: {n}")
+                    })
+                    .collect();
+                format!("{}{read}", values.join(", "))
             }
         }
     }
@@ -179,6 +205,62 @@ pub async fn run(server: &ServerProcess, plan: &QueryPlan) -> anyhow::Result<()>
                 ],
             )?,
             Answer::Matrix,
+        ),
+        // What the web UI's Logs page asks when opened with an empty query.
+        (
+            "Logs page, empty query: newest 200 lines, last hour".to_string(),
+            url(
+                "/api/ui/logs/search",
+                &[
+                    ("start", plan.end.saturating_sub(HOUR).to_string()),
+                    ("end", end.clone()),
+                    ("limit", "200".into()),
+                ],
+            )?,
+            Answer::NativeLines,
+        ),
+        (
+            "Logs page, empty query: volume histogram (60 buckets), last hour".to_string(),
+            url(
+                "/api/ui/logs/histogram",
+                &[
+                    ("start", plan.end.saturating_sub(HOUR).to_string()),
+                    ("end", end.clone()),
+                    ("buckets", "60".into()),
+                ],
+            )?,
+            Answer::Histogram,
+        ),
+        (
+            "Logs page, empty query: service and level facets, last hour".to_string(),
+            url(
+                "/api/ui/logs/facets",
+                &[
+                    ("start", plan.end.saturating_sub(HOUR).to_string()),
+                    ("end", end.clone()),
+                ],
+            )?,
+            Answer::Facets,
+        ),
+        (
+            "Logs page, empty query: volume histogram (60 buckets), whole range".to_string(),
+            url(
+                "/api/ui/logs/histogram",
+                &[
+                    ("start", start.clone()),
+                    ("end", end.clone()),
+                    ("buckets", "60".into()),
+                ],
+            )?,
+            Answer::Histogram,
+        ),
+        (
+            "Logs page, empty query: service and level facets, whole range".to_string(),
+            url(
+                "/api/ui/logs/facets",
+                &[("start", start.clone()), ("end", end.clone())],
+            )?,
+            Answer::Facets,
         ),
         (
             "label names, /loki/api/v1/labels, whole range".to_string(),

@@ -205,6 +205,28 @@ impl TextQuery {
     }
 
     /// Adds the index conditions every match implies to `conditions`.
+    /// True when the conditions [`TextQuery::push_down`] gives decide this query exactly:
+    /// nothing, or label equalities (no words, prefixes, regexes, ids or alternatives).
+    pub fn is_exact_in_index(&self) -> bool {
+        match self {
+            TextQuery::All => true,
+            TextQuery::Field {
+                name,
+                prefix: false,
+                ..
+            } => !matches!(name.as_str(), "trace_id" | "span_id"),
+            TextQuery::Bool {
+                must,
+                should,
+                must_not,
+            } => {
+                should.is_empty() && must_not.is_empty() && must.iter().all(Self::is_exact_in_index)
+            }
+            _ => false,
+        }
+    }
+
+    /// The index conditions this query implies (a superset of its lines).
     pub fn push_down(&self, conditions: &mut LogIndexQuery) {
         match self {
             TextQuery::Words { words, prefix } => {
