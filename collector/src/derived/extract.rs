@@ -60,12 +60,19 @@ impl DbAttributes {
     }
 
     /// The database node's name: `db.namespace`, else `db.name`, else `db.system`, else
-    /// `db.system.name`.
+    /// `db.system.name`. A namespace that is only a number (a Redis database index) says little
+    /// on its own and is prefixed with the system: `redis/0`.
     fn node_name(self) -> Option<String> {
-        self.namespace
-            .or(self.name)
-            .or(self.system)
-            .or(self.system_name)
+        let system = self.system.clone().or(self.system_name.clone());
+        let namespace = match (self.namespace, &system) {
+            (Some(index), Some(system))
+                if !index.is_empty() && index.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                Some(format!("{system}/{index}"))
+            }
+            (namespace, _) => namespace,
+        };
+        namespace.or(self.name).or(system)
     }
 
     /// Fills unset fields from `attributes`; returns true when the key was a database key.

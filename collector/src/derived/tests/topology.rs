@@ -383,6 +383,11 @@ fn database_edges_are_named_by_namespace_then_name_then_system() {
                 span(1, 4, Some(9), Client, "q", 0, 1),
                 &[("db.system.name", "mongodb")],
             ),
+            // A Redis database index is no name on its own.
+            with(
+                span(1, 6, Some(9), Client, "GET", 0, 1),
+                &[("db.system.name", "redis"), ("db.namespace", "0")],
+            ),
             failed(with(
                 span(1, 5, Some(9), Producer, "q", 0, 1),
                 &[("db.system", "mysql")],
@@ -404,6 +409,7 @@ fn database_edges_are_named_by_namespace_then_name_then_system() {
             (edge("api", "cache", "database"), 1),
             (edge("api", "mysql", "database"), 2),
             (edge("api", "mongodb", "database"), 1),
+            (edge("api", "redis/0", "database"), 1),
         ])
     );
     assert_eq!(
