@@ -173,12 +173,13 @@ async fn service_map_from_derived_metrics() {
         assert_eq!(user["errorRate"], json!(0.0));
         // Latency quantiles interpolate in the histogram buckets (seconds).
         let edges = map["edges"].as_array().unwrap();
-        // frontend -> cart: one 58 ms server span in the (0, 0.1] bucket.
-        assert_close(&edges[2]["latencySeconds"]["p50"], 0.05);
-        assert_close(&edges[2]["latencySeconds"]["p99"], 0.099);
-        // user -> frontend: 50 ms and 100 ms in (0, 0.1], 2 s in (1.6, 3.2].
-        assert_close(&edges[4]["latencySeconds"]["p50"], 0.075);
-        assert_close(&edges[4]["latencySeconds"]["p95"], 1.6 + 1.6 * 0.85);
+        // frontend -> cart: one 58 ms server span in the (0.032, 0.064] bucket.
+        assert_close(&edges[2]["latencySeconds"]["p50"], 0.048);
+        assert_close(&edges[2]["latencySeconds"]["p99"], 0.032 + 0.032 * 0.99);
+        // user -> frontend: 50 ms in (0.032, 0.064], 100 ms in (0.064, 0.128], 2 s in
+        // (1.024, 2.048].
+        assert_close(&edges[4]["latencySeconds"]["p50"], 0.096);
+        assert_close(&edges[4]["latencySeconds"]["p95"], 1.024 + 1.024 * 0.85);
         // frontend's own SERVER spans (span-metrics buckets): 50 ms in (0.032, 0.064],
         // 100 ms in (0.064, 0.128], 2 s in (1.024, 2.048].
         let frontend = nodes.iter().find(|n| n["name"] == "frontend").unwrap();

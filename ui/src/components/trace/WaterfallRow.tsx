@@ -54,7 +54,12 @@ export function WaterfallRow(props: {
         ) : (
           <span className="toggle" />
         )}
-        <button type="button" className="span-name" onClick={() => props.onSelect(span.spanID)}>
+        <button
+          type="button"
+          className="span-name"
+          title={`${span.serviceName} ${span.name}`}
+          onClick={() => props.onSelect(span.spanID)}
+        >
           <span className="service">{span.serviceName}</span> <span>{span.name}</span>
           {span.status === "error" && <span className="error-mark"> (error)</span>}
         </button>
