@@ -248,8 +248,14 @@ async fn show_demo_traces(
 /// Demo traffic: the load generator against our own OTLP/gRPC port at a gentle rate.
 async fn run_demo(grpc_addr: SocketAddr, spans_per_second: u64, shutdown: watch::Receiver<bool>) {
     let port = grpc_addr.port();
+    // A new seed each start: the generator is deterministic, and a restarted demo on the same
+    // data directory would otherwise send the trace ids of its previous run again.
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64);
     let options = sightline_bench::loadgen::LoadgenOptions {
         endpoint: format!("http://127.0.0.1:{port}"),
+        seed,
         spans_per_second,
         logs_per_second: (spans_per_second / 4).max(1),
         connections: 1,

@@ -1,7 +1,7 @@
 // The service map: the service graph of the chosen range, laid out left to right by ELK and
 // drawn as SVG, so names and numbers are real text. Nodes show request rate, error rate and
-// p95; edges show calls per second and p95; databases and virtual callers have their own
-// shapes. A service node opens a side panel (ServicePanel: its RED charts over time, its stats
+// p95; edges show calls per second and p95 in labels ELK places clear of each other; databases,
+// queues and virtual callers have their own shapes. A service node opens a side panel (ServicePanel: its RED charts over time, its stats
 // and callers/callees from the map, links to its traces and its Services page), kept in the URL
 // as `service=`; the list under the map links each service's traces.
 import { useEffect, useState } from "react";
@@ -12,6 +12,7 @@ import { type MapEdge, type MapNode, serviceMap } from "../api";
 import { RangeSelect } from "../components/RangeSelect";
 import { ServicePanel } from "../components/ServicePanel";
 import { tracesLink } from "../components/serviceLinks";
+import { formatSeconds } from "../components/units";
 import {
   type TimeRange,
   rangeFromParams,
@@ -23,15 +24,30 @@ import { Empty, ErrorBox, Loading } from "../components/Status";
 import "../components/services.css";
 import { useLoad } from "../useLoad";
 
-const NODE_WIDTH = 190;
+const NODE_WIDTH = 170;
 const NODE_HEIGHT = 62;
 
-/** Positioned nodes and edge routes. */
+/** Positioned nodes, edge routes and edge labels (top-left corner and size). */
 export interface Layout {
   width: number;
   height: number;
   nodes: { node: MapNode; x: number; y: number }[];
-  edges: { edge: MapEdge; points: { x: number; y: number }[] }[];
+  edges: {
+    edge: MapEdge;
+    points: { x: number; y: number }[];
+    label?: { x: number; y: number; width: number; height: number };
+  }[];
+}
+
+/** Height of an edge label's line and the width of one of its characters (11px text). */
+const LABEL_LINE_HEIGHT = 13;
+const LABEL_CHAR_WIDTH = 6.2;
+
+/** An edge's label, line by line: calls per second, then p95 (when known). */
+export function edgeLabelLines(edge: MapEdge): string[] {
+  const p95 = edge.latencySeconds.p95;
+  const rate = formatRate(edge.requestRate);
+  return p95 === null ? [rate] : [rate, `p95 ${formatSeconds(p95)}`];
 }
 
 /** Lays the graph out left to right (callers before callees). */
@@ -43,11 +59,29 @@ export async function layout(nodes: MapNode[], edges: MapEdge[]): Promise<Layout
       "elk.algorithm": "layered",
       "elk.direction": "RIGHT",
       "elk.spacing.nodeNode": "30",
-      "elk.layered.spacing.nodeNodeBetweenLayers": "90",
+      "elk.layered.spacing.nodeNodeBetweenLayers": "40",
       "elk.edgeRouting": "POLYLINE",
+      "elk.edgeLabels.placement": "CENTER",
+      "elk.spacing.edgeLabel": "2",
     },
     children: nodes.map((n) => ({ id: n.id, width: NODE_WIDTH, height: NODE_HEIGHT })),
-    edges: edges.map((e, i) => ({ id: `e${i}`, sources: [e.source], targets: [e.target] })),
+    edges: edges.map((e, i) => {
+      const lines = edgeLabelLines(e);
+      const longest = Math.max(...lines.map((line) => line.length));
+      return {
+        id: `e${i}`,
+        sources: [e.source],
+        targets: [e.target],
+        labels: [
+          {
+            id: `l${i}`,
+            text: lines.join(" "),
+            width: longest * LABEL_CHAR_WIDTH,
+            height: lines.length * LABEL_LINE_HEIGHT,
+          },
+        ],
+      };
+    }),
   };
   const graph = await elk.layout(input);
   const byId = new Map(nodes.map((n) => [n.id, n]));
@@ -60,7 +94,12 @@ export async function layout(nodes: MapNode[], edges: MapEdge[]): Promise<Layout
       const points = section
         ? [section.startPoint, ...(section.bendPoints ?? []), section.endPoint]
         : [];
-      return { edge: edges[i], points };
+      const placed = e.labels?.[0];
+      const label =
+        placed && placed.x !== undefined && placed.y !== undefined
+          ? { x: placed.x, y: placed.y, width: placed.width ?? 0, height: placed.height ?? 0 }
+          : undefined;
+      return { edge: edges[i], points, label };
     }),
   };
 }
@@ -75,7 +114,7 @@ export function formatRate(perSecond: number): string {
 }
 
 function p95(latency: { p95: number | null }): string {
-  return latency.p95 === null ? "" : ` · p95 ${(latency.p95 * 1000).toFixed(0)} ms`;
+  return latency.p95 === null ? "" : ` · p95 ${formatSeconds(latency.p95)}`;
 }
 
 /** What a node says to a screen reader. */
@@ -194,20 +233,20 @@ export function MapDrawing(props: {
           onSelect={onSelect}
         />
       ))}
-      {/* Edge labels last, above everything, halfway between the two ends. */}
-      {drawing.edges.map(({ edge, points }) => {
+      {/* Edge labels last, above everything: where ELK placed them, else halfway. */}
+      {drawing.edges.map(({ edge, points, label }) => {
         const [first, last] = [points[0], points[points.length - 1]];
         if (!first || !last) return null;
+        const lines = edgeLabelLines(edge);
+        const x = label ? label.x + label.width / 2 : (first.x + last.x) / 2;
+        const top = label ? label.y : (first.y + last.y) / 2 - lines.length * LABEL_LINE_HEIGHT;
         return (
-          <text
-            key={`${edge.source}->${edge.target}`}
-            className="map-edge-label"
-            x={(first.x + last.x) / 2}
-            y={(first.y + last.y) / 2 - 6}
-            textAnchor="middle"
-          >
-            {formatRate(edge.requestRate)}
-            {p95(edge.latencySeconds)}
+          <text key={`${edge.source}->${edge.target}`} className="map-edge-label" textAnchor="middle">
+            {lines.map((line, i) => (
+              <tspan key={i} x={x} y={top + (i + 1) * LABEL_LINE_HEIGHT - 3}>
+                {line}
+              </tspan>
+            ))}
           </text>
         );
       })}
