@@ -52,14 +52,24 @@ export function Volume({ buckets }: { buckets: LogBucket[] }) {
   const total = buckets.reduce((sum, b) => sum + b.count, 0);
   return (
     <figure className="volume" aria-label={`${total} matching lines`}>
-      {buckets.map((b) => (
-        <div
-          key={b.time}
-          className={`bar ${b.levels.error || b.levels.fatal ? "has-errors" : ""}`}
-          style={{ height: `${(100 * b.count) / highest}%` }}
-          title={`${new Date(Number(BigInt(b.time) / 1_000_000n)).toLocaleTimeString()}: ${b.count}`}
-        />
-      ))}
+      {buckets.map((b) => {
+        // Failures and warnings stacked at the bottom of each bar, in proportion.
+        const failed = (b.levels.error ?? 0) + (b.levels.fatal ?? 0);
+        const warned = b.levels.warn ?? 0;
+        const share = (n: number) => `${b.count > 0 ? (100 * n) / b.count : 0}%`;
+        const time = new Date(Number(BigInt(b.time) / 1_000_000n)).toLocaleTimeString();
+        return (
+          <div
+            key={b.time}
+            className={`bar ${failed > 0 ? "has-errors" : ""}`}
+            style={{ height: `${(100 * b.count) / highest}%` }}
+            title={`${time}: ${b.count} lines${failed ? `, ${failed} errors` : ""}${warned ? `, ${warned} warnings` : ""}`}
+          >
+            {warned > 0 && <span className="warned" style={{ height: share(warned) }} />}
+            {failed > 0 && <span className="failed" style={{ height: share(failed) }} />}
+          </div>
+        );
+      })}
       <figcaption>{total} matching lines</figcaption>
     </figure>
   );

@@ -59,12 +59,19 @@ test("the volume shows one bar per interval and the total", () => {
       buckets={[
         { time: "1700000000000000000", count: 3, levels: { info: 3 } },
         { time: "1700000060000000000", count: 1, levels: { error: 1 } },
+        { time: "1700000120000000000", count: 4, levels: { info: 2, warn: 1, error: 1 } },
       ]}
     />,
   );
-  expect(container.querySelectorAll(".bar").length).toBe(2);
-  expect(container.querySelectorAll(".bar.has-errors").length).toBe(1);
-  expect(screen.getByText("4 matching lines")).toBeTruthy();
+  expect(container.querySelectorAll(".bar").length).toBe(3);
+  expect(container.querySelectorAll(".bar.has-errors").length).toBe(2);
+  expect(screen.getByText("8 matching lines")).toBeTruthy();
+  // Errors and warnings are their share of a bar, not the whole bar.
+  const mixed = container.querySelectorAll<HTMLElement>(".bar")[2];
+  expect(mixed.style.height).toBe("100%");
+  expect(mixed.querySelector<HTMLElement>(".failed")?.style.height).toBe("25%");
+  expect(mixed.querySelector<HTMLElement>(".warned")?.style.height).toBe("25%");
+  expect(mixed.title).toContain("4 lines, 1 errors, 1 warnings");
 });
 
 test("no lines says so", () => {
