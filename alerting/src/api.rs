@@ -1,11 +1,11 @@
 //! The bodies of Prometheus' `/api/v1/rules` and `/api/v1/alerts` (the `data` member of the
 //! API envelope) for a [`Manager`].
 
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Value as Json, json};
 
 use crate::manager::{GroupState, Manager};
-use crate::notify::payload::rfc3339;
-use crate::state::{Alert, AlertState, Labels};
+use crate::notify::payload::{object, rfc3339};
+use crate::state::{Alert, AlertState};
 
 /// The filters of `/api/v1/rules`.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -41,15 +41,6 @@ pub fn go_exponent(v: f64) -> String {
     let exponent: i32 = exponent.parse().unwrap_or(0);
     let sign = if exponent < 0 { '-' } else { '+' };
     format!("{mantissa}e{sign}{:02}", exponent.abs())
-}
-
-fn object(labels: &Labels) -> Json {
-    Json::Object(
-        labels
-            .iter()
-            .map(|(n, v)| (n.clone(), Json::from(v.clone())))
-            .collect::<Map<_, _>>(),
-    )
 }
 
 fn alert_json(alert: &Alert) -> Json {

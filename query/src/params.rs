@@ -29,6 +29,14 @@ pub fn parse_trace_id(text: &str) -> Result<TraceId, ApiError> {
         .map_err(|e| ApiError::BadRequest(format!("invalid trace id {text:?}: {e}")))
 }
 
+/// Parses a span id: up to 16 hex digits (shorter ids are left-padded, like trace ids).
+pub fn parse_span_id(text: &str) -> Result<[u8; 8], ApiError> {
+    hex::decode(format!("{:0>16}", text.trim()))
+        .ok()
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .ok_or_else(|| ApiError::BadRequest(format!("invalid span id {text:?}")))
+}
+
 /// Turns optional `start`/`end` unix-second parameters into an inclusive nanosecond range
 /// (`None` when neither is given). `end` covers its whole second.
 pub fn seconds_range(

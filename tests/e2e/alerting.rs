@@ -85,6 +85,16 @@ async fn get(server: &Server, path: &str, query: &[(&str, &str)]) -> Value {
 }
 
 /// Waits (up to 30 s) until `check` returns something.
+/// The first alert of `/api/v1/alerts` once it is firing.
+async fn first_alert_firing(server: &Server, what: &str) -> Value {
+    eventually(what, async || {
+        let alerts = get(server, "/api/v1/alerts", &[]).await;
+        let alert = alerts["alerts"].get(0)?.clone();
+        (alert["state"] == "firing").then_some(alert)
+    })
+    .await
+}
+
 async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -146,12 +156,7 @@ group_interval = "1s"
     })
     .await;
     assert_eq!(pending["state"], "pending", "for: 2s holds it first");
-    let firing = eventually("a firing alert", async || {
-        let alerts = get(&server, "/api/v1/alerts", &[]).await;
-        let alert = alerts["alerts"].get(0)?.clone();
-        (alert["state"] == "firing").then_some(alert)
-    })
-    .await;
+    let firing = first_alert_firing(&server, "a firing alert").await;
     assert_eq!(firing["labels"]["alertname"], "QueueBacklog");
     assert_eq!(firing["labels"]["queue"], "emails");
     assert_eq!(firing["labels"]["team"], "backend");
@@ -330,12 +335,7 @@ async fn a_log_rule_created_over_http_reaches_a_receiver_that_comes_up_late() {
     );
 
     export_panic_line(&server).await;
-    let firing = eventually("the log rule firing", async || {
-        let alerts = get(&server, "/api/v1/alerts", &[]).await;
-        let alert = alerts["alerts"].get(0)?.clone();
-        (alert["state"] == "firing").then_some(alert)
-    })
-    .await;
+    let firing = first_alert_firing(&server, "the log rule firing").await;
     assert_eq!(firing["labels"]["service_name"], "checkout");
     assert_eq!(firing["annotations"]["summary"], "1 panics in checkout");
 

@@ -60,7 +60,8 @@ pub fn rfc3339(unix_ms: i64) -> String {
         .unwrap_or_default()
 }
 
-fn object(labels: &Labels) -> Json {
+/// A label set as a JSON object (name -> value).
+pub(crate) fn object(labels: &Labels) -> Json {
     Json::Object(
         labels
             .iter()

@@ -79,8 +79,7 @@ async fn logql(
     };
     let time = u64::try_from(time_ms).unwrap_or(0) * 1_000_000;
     let (store, tenant) = (store.clone(), tenant.clone());
-    let runtime = tokio::runtime::Handle::current();
-    let value = tokio::task::spawn_blocking(move || {
+    let value = crate::params::blocking(move |runtime| {
         let query = MetricQuery {
             expr: &metric,
             start: time,
@@ -88,10 +87,9 @@ async fn logql(
             step: 0,
             instant: true,
         };
-        run_metric_query(&store, &tenant, &query, &runtime).map(|(value, _)| value)
+        run_metric_query(&store, &tenant, &query, runtime).map(|(value, _)| value)
     })
     .await
-    .map_err(|e| format!("query failed: {e}"))?
     .map_err(|e| e.to_string())?;
     match value {
         sightline_logql::engine::Value::Vector(samples) => Ok(samples

@@ -13,7 +13,7 @@ use sightline_proto::otlp::trace::v1::ResourceSpans;
 
 use crate::QueryState;
 use crate::error::ApiError;
-use crate::params::parse_trace_id;
+use crate::params::{parse_span_id, parse_trace_id};
 use crate::prometheus::naming::attribute_value_string;
 use crate::search::value::{kind_name, status_name};
 
@@ -114,14 +114,6 @@ pub fn span_details_json(found: &ResourceSpans) -> Option<Json> {
         "links": links,
         "droppedLinksCount": span.dropped_links_count,
     }))
-}
-
-fn parse_span_id(text: &str) -> Result<[u8; 8], ApiError> {
-    let bytes = hex::decode(format!("{:0>16}", text.trim()))
-        .ok()
-        .and_then(|b| <[u8; 8]>::try_from(b).ok())
-        .ok_or_else(|| ApiError::BadRequest(format!("invalid span id {text:?}")))?;
-    Ok(bytes)
 }
 
 /// Handles `GET /api/ui/traces/{id}/spans/{spanId}`: 404 when the trace has no such span.

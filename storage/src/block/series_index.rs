@@ -22,7 +22,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, BooleanArray, Float64Array, Int32Array, ListArray, UInt32Array, UInt64Array,
+    Array, ArrayRef, BooleanArray, Float64Array, ListArray, UInt32Array, UInt64Array,
 };
 use arrow::compute::take;
 use arrow::datatypes::{DataType, Field, Schema};
@@ -36,7 +36,7 @@ use parquet::file::properties::WriterProperties;
 
 use crate::error::{StorageError, StorageResult};
 use crate::rows::columns::typed;
-use crate::rows::metrics::{MetricType, col};
+use crate::rows::metrics::{MetricColumns, MetricType, col};
 
 /// Name of the series index sidecar (metrics blocks, format 4 on).
 pub const SERIES_INDEX_FILE: &str = "series.parquet";
@@ -152,7 +152,7 @@ impl SeriesIndex {
 
 /// Builds the series index of a sorted metrics block batch, as Parquet bytes.
 pub fn build_series_index(sorted: &RecordBatch) -> StorageResult<Vec<u8>> {
-    let shapes = ShapeColumns::new(sorted)?;
+    let shapes = MetricColumns::new(sorted)?;
     let series: &UInt64Array = typed(sorted, col::SERIES_ID)?;
     let times: &UInt64Array = typed(sorted, col::TIME)?;
     let mut picked: Vec<u32> = Vec::new();
@@ -174,7 +174,7 @@ pub fn build_series_index(sorted: &RecordBatch) -> StorageResult<Vec<u8>> {
         seen.clear();
         for r in start..row {
             let time = times.value(r);
-            let shape = shapes.shape(r)?;
+            let shape = shape(&shapes, r)?;
             match seen.get(&shape) {
                 Some(&entry) => {
                     min_times[entry] = min_times[entry].min(time);
@@ -248,86 +248,43 @@ pub fn build_series_index(sorted: &RecordBatch) -> StorageResult<Vec<u8>> {
     Ok(buffer)
 }
 
-/// The columns a point's shape depends on.
-struct ShapeColumns<'a> {
-    metric_type: &'a Int32Array,
-    flags: &'a UInt32Array,
-    value_double: &'a dyn Array,
-    value_int: &'a dyn Array,
-    sum: &'a Float64Array,
-    bucket_counts: &'a ListArray,
-    explicit_bounds: &'a ListArray,
-    exp_scale: &'a Int32Array,
-    exp_zero_count: &'a UInt64Array,
-    exp_zero_threshold: &'a Float64Array,
-    exp_positive_offset: &'a Int32Array,
-    exp_positive_counts: &'a ListArray,
-    exp_negative_offset: &'a Int32Array,
-    exp_negative_counts: &'a ListArray,
-    quantiles: &'a ListArray,
-    quantile_values: &'a ListArray,
-}
-
-impl<'a> ShapeColumns<'a> {
-    fn new(batch: &'a RecordBatch) -> StorageResult<Self> {
-        Ok(Self {
-            metric_type: typed(batch, col::TYPE)?,
-            flags: typed(batch, col::FLAGS)?,
-            value_double: crate::rows::columns::column(batch, col::VALUE_DOUBLE)?.as_ref(),
-            value_int: crate::rows::columns::column(batch, col::VALUE_INT)?.as_ref(),
-            sum: typed(batch, col::SUM)?,
-            bucket_counts: typed(batch, col::BUCKET_COUNTS)?,
-            explicit_bounds: typed(batch, col::EXPLICIT_BOUNDS)?,
-            exp_scale: typed(batch, col::EXP_SCALE)?,
-            exp_zero_count: typed(batch, col::EXP_ZERO_COUNT)?,
-            exp_zero_threshold: typed(batch, col::EXP_ZERO_THRESHOLD)?,
-            exp_positive_offset: typed(batch, col::EXP_POSITIVE_OFFSET)?,
-            exp_positive_counts: typed(batch, col::EXP_POSITIVE_COUNTS)?,
-            exp_negative_offset: typed(batch, col::EXP_NEGATIVE_OFFSET)?,
-            exp_negative_counts: typed(batch, col::EXP_NEGATIVE_COUNTS)?,
-            quantiles: typed(batch, col::QUANTILES)?,
-            quantile_values: typed(batch, col::QUANTILE_VALUES)?,
-        })
-    }
-
-    /// A hash of the point's shape (see the module documentation).
-    fn shape(&self, row: usize) -> StorageResult<u64> {
-        let mut h = DefaultHasher::new();
-        let code = self.metric_type.value(row);
-        code.hash(&mut h);
-        (self.flags.value(row) & 1).hash(&mut h);
-        let metric_type = MetricType::from_code(code).ok_or_else(|| {
-            StorageError::corrupt("metrics batch", format!("unknown metric type {code}"))
-        })?;
-        match metric_type {
-            MetricType::Gauge | MetricType::Sum => {
-                (self.value_double.is_valid(row) || self.value_int.is_valid(row)).hash(&mut h);
-            }
-            MetricType::Histogram => {
-                hash_f64_list(self.explicit_bounds, row, &mut h);
-                list_len(self.bucket_counts, row).hash(&mut h);
-                self.sum.is_valid(row).hash(&mut h);
-            }
-            MetricType::ExponentialHistogram => {
-                self.exp_scale.value(row).hash(&mut h);
-                (self.exp_zero_count.value(row) > 0).hash(&mut h);
-                self.exp_zero_threshold.value(row).to_bits().hash(&mut h);
-                for (offset, counts) in [
-                    (self.exp_positive_offset, self.exp_positive_counts),
-                    (self.exp_negative_offset, self.exp_negative_counts),
-                ] {
-                    offset.is_valid(row).then(|| offset.value(row)).hash(&mut h);
-                    list_len(counts, row).hash(&mut h);
-                }
-                self.sum.is_valid(row).hash(&mut h);
-            }
-            MetricType::Summary => {
-                hash_f64_list(self.quantiles, row, &mut h);
-                list_len(self.quantile_values, row).hash(&mut h);
-            }
+/// A hash of the point's shape (see the module documentation).
+fn shape(columns: &MetricColumns<'_>, row: usize) -> StorageResult<u64> {
+    let mut h = DefaultHasher::new();
+    let code = columns.metric_type.value(row);
+    code.hash(&mut h);
+    (columns.flags.value(row) & 1).hash(&mut h);
+    let metric_type = MetricType::from_code(code).ok_or_else(|| {
+        StorageError::corrupt("metrics batch", format!("unknown metric type {code}"))
+    })?;
+    match metric_type {
+        MetricType::Gauge | MetricType::Sum => {
+            (columns.value_double.is_valid(row) || columns.value_int.is_valid(row)).hash(&mut h);
         }
-        Ok(h.finish())
+        MetricType::Histogram => {
+            hash_f64_list(columns.explicit_bounds, row, &mut h);
+            list_len(columns.bucket_counts, row).hash(&mut h);
+            columns.sum.is_valid(row).hash(&mut h);
+        }
+        MetricType::ExponentialHistogram => {
+            columns.exp_scale.value(row).hash(&mut h);
+            (columns.exp_zero_count.value(row) > 0).hash(&mut h);
+            columns.exp_zero_threshold.value(row).to_bits().hash(&mut h);
+            for (offset, counts) in [
+                (columns.exp_positive_offset, columns.exp_positive_counts),
+                (columns.exp_negative_offset, columns.exp_negative_counts),
+            ] {
+                offset.is_valid(row).then(|| offset.value(row)).hash(&mut h);
+                list_len(counts, row).hash(&mut h);
+            }
+            columns.sum.is_valid(row).hash(&mut h);
+        }
+        MetricType::Summary => {
+            hash_f64_list(columns.quantiles, row, &mut h);
+            list_len(columns.quantile_values, row).hash(&mut h);
+        }
     }
+    Ok(h.finish())
 }
 
 fn list_len(list: &ListArray, row: usize) -> usize {

@@ -342,6 +342,18 @@ pub struct AttributeColumns {
 }
 
 impl AttributeColumns {
+    /// The attribute and overflow columns of `batch`.
+    pub fn of_batch(batch: &arrow::record_batch::RecordBatch) -> Self {
+        Self::from_columns(
+            batch
+                .schema_ref()
+                .fields()
+                .iter()
+                .map(|f| f.as_ref())
+                .zip(batch.columns()),
+        )
+    }
+
     /// Finds the attribute and overflow columns among `fields`/`arrays` (a batch's schema and
     /// columns).
     pub fn from_columns<'a>(columns: impl IntoIterator<Item = (&'a Field, &'a ArrayRef)>) -> Self {

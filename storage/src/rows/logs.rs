@@ -258,14 +258,7 @@ impl<'a> LogColumns<'a> {
             span_id: typed(batch, col::SPAN_ID)?,
             event_name: typed(batch, col::EVENT_NAME)?,
             envelope: EnvelopeColumns::new(batch)?,
-            attributes: AttributeColumns::from_columns(
-                batch
-                    .schema_ref()
-                    .fields()
-                    .iter()
-                    .map(|f| f.as_ref())
-                    .zip(batch.columns()),
-            ),
+            attributes: AttributeColumns::of_batch(batch),
         })
     }
 

@@ -328,14 +328,7 @@ impl<'a> SpanColumns<'a> {
             events: typed(batch, col::EVENTS)?,
             links: typed(batch, col::LINKS)?,
             envelope: EnvelopeColumns::new(batch)?,
-            attributes: AttributeColumns::from_columns(
-                batch
-                    .schema_ref()
-                    .fields()
-                    .iter()
-                    .map(|f| f.as_ref())
-                    .zip(batch.columns()),
-            ),
+            attributes: AttributeColumns::of_batch(batch),
         })
     }
 

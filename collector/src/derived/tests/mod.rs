@@ -152,10 +152,10 @@ fn metric<'a>(request: &'a ExportMetricsServiceRequest, name: &str) -> Option<&'
     metrics(request).iter().find(|m| m.name == name)
 }
 
-/// Values of a sum metric by labels (empty when the metric is absent).
-fn sums(request: &ExportMetricsServiceRequest, name: &str) -> BTreeMap<Labels, i64> {
+/// Points of a sum metric as (labels, time, value), in order (empty when the metric is absent).
+fn sum_points(request: &ExportMetricsServiceRequest, name: &str) -> Vec<(Labels, u64, i64)> {
     let Some(found) = metric(request, name) else {
-        return BTreeMap::new();
+        return Vec::new();
     };
     let Some(metric::Data::Sum(sum)) = &found.data else {
         panic!("{name} is not a sum");
@@ -166,8 +166,16 @@ fn sums(request: &ExportMetricsServiceRequest, name: &str) -> BTreeMap<Labels, i
             let Some(number_data_point::Value::AsInt(v)) = p.value else {
                 panic!("{name} is not an int sum");
             };
-            (attributes_of(&p.attributes), v)
+            (attributes_of(&p.attributes), p.time_unix_nano, v)
         })
+        .collect()
+}
+
+/// Values of a sum metric by labels, the latest point of each (empty when the metric is absent).
+fn sums(request: &ExportMetricsServiceRequest, name: &str) -> BTreeMap<Labels, i64> {
+    sum_points(request, name)
+        .into_iter()
+        .map(|(labels, _, value)| (labels, value))
         .collect()
 }
 

@@ -213,22 +213,6 @@ fn the_processor_is_send_and_sync() {
     shared::<DerivedMetrics>();
 }
 
-/// Points of a sum metric as (labels, time, value), in order.
-fn sum_points(request: &ExportMetricsServiceRequest, name: &str) -> Vec<(Labels, u64, i64)> {
-    let Some(metric::Data::Sum(sum)) = &metric(request, name).unwrap().data else {
-        panic!("{name} is not a sum");
-    };
-    sum.data_points
-        .iter()
-        .map(|p| {
-            let Some(number_data_point::Value::AsInt(v)) = p.value else {
-                panic!("{name} is not an int sum");
-            };
-            (attributes_of(&p.attributes), p.time_unix_nano, v)
-        })
-        .collect()
-}
-
 #[test]
 fn new_series_start_with_a_zero_point_so_rates_count_their_first_spans() {
     let processor = DerivedMetrics::new(DerivedMetricsConfig::default());

@@ -119,14 +119,7 @@ impl<'a> Columns<'a> {
                 temporality: typed(batch, col::TEMPORALITY)?,
                 monotonic: typed(batch, col::MONOTONIC)?,
                 envelope: EnvelopeColumns::new(batch)?,
-                attributes: AttributeColumns::from_columns(
-                    batch
-                        .schema_ref()
-                        .fields()
-                        .iter()
-                        .map(|f| f.as_ref())
-                        .zip(batch.columns()),
-                ),
+                attributes: AttributeColumns::of_batch(batch),
             }),
         };
         Ok(Self {

@@ -87,6 +87,33 @@ pub(super) async fn get_namespace(
     }
 }
 
+/// Rewrites a namespace's rule file under the files lock: `change` gets its contents (none when
+/// it does not exist) and the file's path for messages, and returns the new contents (none
+/// removes the file) or the reply refusing the change; the rules are then reloaded.
+async fn rewrite(
+    service: &AlertingService,
+    namespace: &str,
+    change: impl FnOnce(Option<&str>, &str) -> Result<Option<String>, Reply>,
+) -> Reply {
+    if let Err(reply) = check(namespace) {
+        return reply;
+    }
+    let path = service.namespace_file(namespace);
+    let _files = service.files.lock().await;
+    let existing = match read(&path) {
+        Ok(existing) => existing,
+        Err(reply) => return reply,
+    };
+    let updated = match change(existing.as_deref(), &path.display().to_string()) {
+        Ok(updated) => updated,
+        Err(reply) => return reply,
+    };
+    if let Err(reply) = write(&path, updated.as_deref()) {
+        return reply;
+    }
+    reloaded(service).await
+}
+
 /// `POST /api/v1/rules/{namespace}`: creates or replaces one rule group (YAML body).
 pub(super) async fn post_group(
     State(service): State<Arc<AlertingService>>,
@@ -99,21 +126,12 @@ pub(super) async fn post_group(
     let Ok(body) = std::str::from_utf8(&body) else {
         return text(StatusCode::BAD_REQUEST, "the rule group is not UTF-8");
     };
-    let path = service.namespace_file(&namespace);
-    let _files = service.files.lock().await;
-    let existing = match read(&path) {
-        Ok(existing) => existing,
-        Err(reply) => return reply,
-    };
-    let file = path.display().to_string();
-    let updated = match groups::upsert_group(existing.as_deref(), body, &file) {
-        Ok(updated) => updated,
-        Err(error) => return text(StatusCode::BAD_REQUEST, error.to_string()),
-    };
-    if let Err(reply) = write(&path, Some(&updated)) {
-        return reply;
-    }
-    reloaded(&service).await
+    rewrite(&service, &namespace, |existing, file| {
+        groups::upsert_group(existing, body, file)
+            .map(Some)
+            .map_err(|error| text(StatusCode::BAD_REQUEST, error.to_string()))
+    })
+    .await
 }
 
 /// `DELETE /api/v1/rules/{namespace}/{group}`.
@@ -121,25 +139,13 @@ pub(super) async fn delete_group(
     State(service): State<Arc<AlertingService>>,
     Path((namespace, group)): Path<(String, String)>,
 ) -> Reply {
-    if let Err(reply) = check(&namespace) {
-        return reply;
-    }
-    let path = service.namespace_file(&namespace);
-    let _files = service.files.lock().await;
-    let existing = match read(&path) {
-        Ok(existing) => existing,
-        Err(reply) => return reply,
-    };
-    let file = path.display().to_string();
-    let updated = match groups::delete_group(existing.as_deref(), &group, &file) {
-        Ok(updated) => updated,
-        Err(None) => return text(StatusCode::NOT_FOUND, "no such rule group"),
-        Err(Some(error)) => return text(StatusCode::BAD_REQUEST, error.to_string()),
-    };
-    if let Err(reply) = write(&path, updated.as_deref()) {
-        return reply;
-    }
-    reloaded(&service).await
+    rewrite(&service, &namespace, |existing, file| {
+        groups::delete_group(existing, &group, file).map_err(|error| match error {
+            None => text(StatusCode::NOT_FOUND, "no such rule group"),
+            Some(error) => text(StatusCode::BAD_REQUEST, error.to_string()),
+        })
+    })
+    .await
 }
 
 /// `DELETE /api/v1/rules/{namespace}`: every group of the namespace.
@@ -147,12 +153,5 @@ pub(super) async fn delete_namespace(
     State(service): State<Arc<AlertingService>>,
     Path(namespace): Path<String>,
 ) -> Reply {
-    if let Err(reply) = check(&namespace) {
-        return reply;
-    }
-    let _files = service.files.lock().await;
-    if let Err(reply) = write(&service.namespace_file(&namespace), None) {
-        return reply;
-    }
-    reloaded(&service).await
+    rewrite(&service, &namespace, |_, _| Ok(None)).await
 }

@@ -37,7 +37,7 @@ pub use self::tree::SpanTree;
 use self::tree::{Expansion, span_number};
 use crate::QueryState;
 use crate::error::ApiError;
-use crate::params::parse_trace_id;
+use crate::params::{parse_span_id, parse_trace_id};
 use crate::search::value::{kind_name, status_name};
 
 /// Default window size.
@@ -122,11 +122,7 @@ pub const WATERFALL_COLUMNS: [&str; 9] = [
 ];
 
 fn parse_span(id: &str) -> Result<u64, ApiError> {
-    let bytes = hex::decode(format!("{id:0>16}"))
-        .ok()
-        .filter(|b| b.len() == 8)
-        .ok_or_else(|| ApiError::BadRequest(format!("invalid span id {id:?}")))?;
-    Ok(span_number(&bytes))
+    Ok(span_number(&parse_span_id(id)?))
 }
 
 fn parse_ids(ids: &[String]) -> Result<HashSet<u64>, ApiError> {
@@ -200,6 +196,7 @@ impl SpanTree {
 
         let mut window = Vec::new();
         let mut matches = Vec::new();
+        let mut visible_matches = 0usize;
         let mut located_row = None;
         let mut rows = Vec::new();
         let visible = self.walk(&expansion, |row, node, depth, expanded| {
@@ -207,10 +204,12 @@ impl SpanTree {
                 window.push((node, depth, expanded));
             }
             if let Some(needle) = &needle
-                && matches.len() < MAX_MATCHES
                 && self.matches(node, needle)
             {
-                matches.push(row);
+                visible_matches += 1;
+                if matches.len() < MAX_MATCHES {
+                    matches.push(row);
+                }
             }
             if located == Some(node) {
                 located_row = Some(row);
@@ -277,14 +276,14 @@ impl SpanTree {
         if let Some(overview) = overview {
             answer["overview"] = Json::Array(overview);
         }
-        if needle.is_some() {
+        if let Some(needle) = &needle {
             let total = (0..self.nodes.len() as u32)
-                .filter(|&n| self.matches(n, needle.as_deref().unwrap_or_default()))
+                .filter(|&n| self.matches(n, needle))
                 .count();
             answer["search"] = json!({
                 "rows": matches,
                 "total": total,
-                "hidden": total.saturating_sub(matches.len()),
+                "hidden": total.saturating_sub(visible_matches),
             });
         }
         if let Some(node) = located {

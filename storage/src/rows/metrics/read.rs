@@ -88,14 +88,7 @@ impl<'a> MetricColumns<'a> {
             quantile_values: typed(batch, col::QUANTILE_VALUES)?,
             exemplars: typed(batch, col::EXEMPLARS)?,
             envelope: EnvelopeColumns::new(batch)?,
-            attributes: AttributeColumns::from_columns(
-                batch
-                    .schema_ref()
-                    .fields()
-                    .iter()
-                    .map(|f| f.as_ref())
-                    .zip(batch.columns()),
-            ),
+            attributes: AttributeColumns::of_batch(batch),
         })
     }
 
